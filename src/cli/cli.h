@@ -1,0 +1,32 @@
+/*
+ * cli.h - the `postern` command: shared context and the subcommand entry points
+ *
+ * Each subcommand lives in its own cmd_<name>.c and is listed once in the
+ * command table in postern.c. Exit codes (shared/DESIGN.md): 0 ok, 1 "not
+ * found"/"refused", 2 usage or configuration error, with one clear line on stderr.
+ */
+#ifndef POSTERN_CLI_H
+#define POSTERN_CLI_H
+
+#define EXIT_OK 0
+#define EXIT_NOTFOUND 1
+#define EXIT_USAGE 2
+
+struct cli {
+	const char *config_dir; /* -c DIR, $POSTERN_CONFIG, or /etc/postern */
+	const char *cmd;        /* subcommand name, for messages */
+};
+
+/* a subcommand: argv[0] is the subcommand name, getopt-ready */
+typedef int cli_cmd_fn(struct cli *cli, int argc, char **argv);
+
+cli_cmd_fn cmd_conf;
+cli_cmd_fn cmd_check;
+cli_cmd_fn cmd_postmap;
+
+/* cli_usage_error - print "postern CMD: message" and a usage hint; returns EXIT_USAGE */
+int cli_usage_error(const struct cli *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* cli_print_usage - print the usage text of the current subcommand to stdout */
+void cli_print_usage(const struct cli *cli);
+
+#endif

@@ -1,0 +1,147 @@
+/*
+ * postern.c - main() of the `postern` command: global options and subcommand dispatch
+ *
+ * Usage:    postern [-c CONFIG_DIR] COMMAND [ARGS...]; postern help; postern COMMAND --help
+ * Config:   -c DIR, else $POSTERN_CONFIG, else /etc/postern
+ * Commands: one table below; each entry names its cmd_*.c implementation.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "lib/log.h"
+
+#define DEFAULT_CONFIG_DIR "/etc/postern"
+
+struct command {
+	const char *name;
+	cli_cmd_fn *fn; /* NULL: planned, not implemented yet */
+	const char *usage;
+	const char *summary;
+};
+
+static const struct command commands[] = {
+	{ "conf", cmd_conf, "conf [-n|-d|-h] [NAME...]",
+	  "show main.cf settings: non-default (-n, the default), defaults (-d), docs (-h), or NAMEs expanded" },
+	{ "check", cmd_check, "check",
+	  "validate main.cf, master.cf, lookup tables and mailbox directories; each finding with a fix" },
+	{ "postmap", cmd_postmap, "postmap [-q KEY|-q -] [TYPE:]FILE...",
+	  "build an indexed lookup table from its text source, or query a table (-q)" },
+	{ "start", NULL, "start [-f]", "start the mail system (not implemented yet)" },
+	{ "stop", NULL, "stop", "stop the mail system (not implemented yet)" },
+	{ "reload", NULL, "reload", "re-read the configuration (not implemented yet)" },
+	{ "status", NULL, "status", "is the mail system running? (not implemented yet)" },
+	{ "doveconf", NULL, "doveconf [-n|-d]", "show dovecot.conf settings (not implemented yet)" },
+	{ "pw", NULL, "pw [-s SCHEME] [-u USER] [-p PASS] [-t HASH] [-l]",
+	  "make or test password hashes (not implemented yet)" },
+	{ "queue", NULL, "queue [list|flush|delete ID|hold ID|release ID]",
+	  "inspect and manage the mail queue (not implemented yet)" },
+	{ "sendmail", NULL, "sendmail [options] [recipient...]", "submit a message (not implemented yet)" },
+};
+
+static const struct command *current;
+
+static void usage_all(FILE *out)
+{
+	size_t i;
+
+	fprintf(out, "usage: postern [-c CONFIG_DIR] COMMAND [ARGS...]\n\n"
+		     "The configuration directory is -c DIR, else $POSTERN_CONFIG, else " DEFAULT_CONFIG_DIR
+		     ".\nCommands:\n");
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(out, "  %-48s %s\n", commands[i].usage, commands[i].summary);
+	fprintf(out, "\n`postern COMMAND --help` describes one command.\n");
+}
+
+void cli_print_usage(const struct cli *cli)
+{
+	(void)cli;
+	if (current)
+		printf("usage: postern [-c CONFIG_DIR] %s\n  %s\n", current->usage, current->summary);
+}
+
+int cli_usage_error(const struct cli *cli, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "postern %s: ", cli->cmd ? cli->cmd : "");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	if (current)
+		fprintf(stderr, "\nusage: postern [-c CONFIG_DIR] %s\n", current->usage);
+	else
+		fputc('\n', stderr);
+	return EXIT_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+	struct cli cli = { NULL, NULL };
+	const char *env = getenv("POSTERN_CONFIG");
+	int i = 1;
+	size_t k;
+
+	log_init("postern", "postern", LOG_TO_STDERR, NULL, NULL);
+	log_set_fatal_status(EXIT_USAGE);
+	cli.config_dir = env && *env ? env : DEFAULT_CONFIG_DIR;
+
+	/* global options come before the command */
+	while (i < argc && argv[i][0] == '-') {
+		if (strcmp(argv[i], "-c") == 0) {
+			if (i + 1 >= argc) {
+				fprintf(stderr, "postern: option -c needs a directory\n");
+				return EXIT_USAGE;
+			}
+			cli.config_dir = argv[i + 1];
+			i += 2;
+		} else if (strncmp(argv[i], "-c", 2) == 0) {
+			cli.config_dir = argv[i] + 2;
+			i++;
+		} else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+			usage_all(stdout);
+			return EXIT_OK;
+		} else {
+			fprintf(stderr, "postern: unknown option %s (try `postern help`)\n", argv[i]);
+			return EXIT_USAGE;
+		}
+	}
+	if (i >= argc) {
+		usage_all(stderr);
+		return EXIT_USAGE;
+	}
+	if (strcmp(argv[i], "help") == 0) {
+		if (i + 1 < argc) {
+			for (k = 0; k < sizeof(commands) / sizeof(commands[0]); k++)
+				if (strcmp(commands[k].name, argv[i + 1]) == 0) {
+					current = &commands[k];
+					cli_print_usage(&cli);
+					return EXIT_OK;
+				}
+			fprintf(stderr, "postern: unknown command \"%s\" (try `postern help`)\n", argv[i + 1]);
+			return EXIT_USAGE;
+		}
+		usage_all(stdout);
+		return EXIT_OK;
+	}
+	for (k = 0; k < sizeof(commands) / sizeof(commands[0]); k++) {
+		if (strcmp(commands[k].name, argv[i]) != 0)
+			continue;
+		current = &commands[k];
+		cli.cmd = current->name;
+		if (i + 1 < argc && strcmp(argv[i + 1], "--help") == 0) {
+			cli_print_usage(&cli);
+			return EXIT_OK;
+		}
+		if (current->fn == NULL) {
+			fprintf(stderr, "postern %s: not implemented yet in this version\n", current->name);
+			return EXIT_USAGE;
+		}
+		log_init("postern", current->name, LOG_TO_STDERR, NULL, NULL);
+		return current->fn(&cli, argc - i, argv + i);
+	}
+	fprintf(stderr, "postern: unknown command \"%s\" (try `postern help`)\n", argv[i]);
+	return EXIT_USAGE;
+}
