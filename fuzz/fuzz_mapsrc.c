@@ -63,6 +63,7 @@ static void fuzz_cidr(const struct mapsrc_entry *e)
 		(void)cidr_match(&c, &a);
 }
 
+/* LLVMFuzzerTestOneInput - one input through the source parser, CIDR parsing and inline: */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct mapsrc_limits lim = { 0 };
