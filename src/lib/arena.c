@@ -132,6 +132,8 @@ void *arena_zalloc(struct arena *a, size_t n)
 
 void *arena_alloc_limited(struct arena *a, size_t n)
 {
+	if (n == 0)
+		n = 1; /* arena_alloc() counts a zero-byte request as one byte */
 	if (a->limit && (n > a->limit || a->used > a->limit - n))
 		return NULL;
 	return arena_alloc(a, n);

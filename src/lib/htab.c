@@ -15,6 +15,9 @@
 
 #include "xalloc.h"
 
+/* the largest table htab_new() presizes (buckets); bigger tables grow as entries arrive */
+#define HTAB_HINT_MAX ((size_t)1 << 22)
+
 struct htab_node {
 	struct htab_node *next;
 	uint64_t hash;
@@ -63,7 +66,8 @@ struct htab *htab_new(size_t size_hint, htab_free_fn *free_value)
 	struct htab *t = xcalloc(1, sizeof(*t));
 
 	t->nbuckets = 16;
-	while (t->nbuckets < size_hint && t->nbuckets < ((size_t)1 << 40))
+	/* a hint only presizes: capped so a wild hint cannot allocate terabytes up front */
+	while (t->nbuckets < size_hint && t->nbuckets < HTAB_HINT_MAX)
 		t->nbuckets *= 2;
 	t->buckets = xcalloc(t->nbuckets, sizeof(*t->buckets));
 	t->seed = htab_seed();

@@ -16,7 +16,10 @@ struct htab;
 
 typedef void htab_free_fn(void *value);
 
-/* htab_new - empty table; free_value (may be NULL) is called on replaced/removed/freed values */
+/*
+ * htab_new - empty table presized for about size_hint entries (capped at 2^22; the table
+ * grows past that as needed); free_value (may be NULL) is called on replaced/removed/freed values
+ */
 struct htab *htab_new(size_t size_hint, htab_free_fn *free_value);
 /* htab_free - free keys, values (through free_value) and the table; sets *tp = NULL */
 void htab_free(struct htab **tp);

@@ -45,7 +45,8 @@ bool slice_starts_with(struct slice s, const char *prefix)
 {
 	size_t n = strlen(prefix);
 
-	return s.n >= n && memcmp(s.p, prefix, n) == 0;
+	/* memcmp() with a NULL pointer is undefined even for 0 bytes: the empty slice may be {NULL, 0} */
+	return s.n >= n && (n == 0 || memcmp(s.p, prefix, n) == 0);
 }
 
 long slice_chr(struct slice s, char c)
@@ -61,14 +62,18 @@ struct slice slice_sub(struct slice s, size_t off, size_t len)
 		off = s.n;
 	if (len > s.n - off)
 		len = s.n - off;
-	return slice_make(s.p + off, len);
+	/* off > 0 implies s.p != NULL: never add an offset to the NULL of an empty slice */
+	return slice_make(off ? s.p + off : s.p, len);
 }
 
 bool slice_next_token(struct slice *rest, const char *seps, struct slice *tok)
 {
-	const char *p = rest->p, *end = rest->p + rest->n;
-	const char *start;
+	const char *p, *end, *start;
 
+	if (rest->n == 0)
+		return false; /* also keeps NULL + 0 (undefined) out of the way */
+	p = rest->p;
+	end = rest->p + rest->n;
 	while (p < end && *p && strchr(seps, *p))
 		p++;
 	if (p == end) {

@@ -31,7 +31,10 @@ void *xcalloc(size_t nmemb, size_t size)
 
 	if (size != 0 && nmemb > SIZE_MAX / size)
 		fatal("allocation size overflow: %zu * %zu", nmemb, size);
-	p = calloc(nmemb ? nmemb : 1, size ? size : 1);
+	/* an empty array is one byte, not nmemb (or size) bytes */
+	if (nmemb == 0 || size == 0)
+		nmemb = size = 1;
+	p = calloc(nmemb, size);
 	if (p == NULL)
 		fatal("out of memory allocating %zu * %zu bytes", nmemb, size);
 	return p;
