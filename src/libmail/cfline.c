@@ -113,7 +113,7 @@ int cfline_next(struct cfline_reader *r, struct cfline *l)
 		while (r->p < r->end) {
 			line = peek(r);
 			t = slice_trim(line);
-			if (t.n > 0 && !ascii_isspace(line.p[0]))
+			if (t.n > 0 && !ascii_isspace(line.p[0]) && t.p[0] != '#')
 				break;
 			advance(r, line);
 			if (t.n == 0 || t.p[0] == '#' || too_long)

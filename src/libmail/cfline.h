@@ -1,16 +1,18 @@
 /*
  * cfline.h - logical lines of Postfix-style files (main.cf, master.cf): comments and continuations
  *
- * Rules (Postfix readlline(3), plus the comment rule of issue 2):
- *   - a line that starts with white space continues the current logical line;
- *     the pieces are trimmed and joined with one space;
- *   - blank lines are skipped and do not end a logical line;
- *   - a line whose first non-blank character is "#" is a comment; an indented
- *     comment inside a logical line is skipped without ending it;
- *   - after a comment that starts in column 1, indented lines continue the
- *     comment (they are comments too);
- *   - an indented line with nothing to continue (start of file) is ignored
- *     with a warning.
+ * Rules (Postfix readlline(3), its test cases included):
+ *   - a logical line starts with a line that does not begin with white space;
+ *     each following line that starts with white space continues it; the
+ *     pieces are trimmed and joined with one space;
+ *   - blank lines and comment lines (first non-blank character "#", flush left
+ *     or indented) are skipped and do NOT end a logical line, so "a\n#x\n b"
+ *     is "a b": a commented-out "-o" line between master.cf options, or a
+ *     commented-out list item, keeps the rest of the entry;
+ *   - a continuation of a comment is a comment: indented lines that follow a
+ *     comment before the first logical line are skipped silently;
+ *   - any other indented line with nothing to continue (start of file) is
+ *     ignored with a warning, as in Postfix.
  * The reader is pure: it walks a caller's buffer and reports to a diag_list.
  *
  * Tests:    tests/unit/test_config.c, tests/unit/test_mastercf.c

@@ -4,11 +4,10 @@
  * Syntax (Postfix main.cf, postconf(5)):
  *   - "name = value"; white space around "=" and at the end of the value is
  *     dropped. A name is letters, digits and "_".
- *   - Logical lines, comments and continuations as in cfline.h: an indented
- *     line continues the previous one (joined with one space); "#" lines are
- *     comments; a continuation of a column-1 comment is a comment too (Postfix
- *     would append it to the preceding setting, a classic trap; the issue asks
- *     for this rule); blank lines are ignored.
+ *   - Logical lines, comments and continuations as in cfline.h (Postfix
+ *     readlline(3)): an indented line continues the previous logical line
+ *     (joined with one space); "#" lines and blank lines are skipped without
+ *     ending a logical line; a continuation of a leading comment is a comment.
  *   - A later setting of the same name replaces an earlier one; the file and
  *     line of the effective setting are remembered (config_where()).
  *

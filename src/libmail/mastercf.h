@@ -1,8 +1,8 @@
 /*
  * mastercf.h - master.cf: the service table (Postfix master(5) syntax)
  *
- * Each logical line (cfline.h rules: indented lines continue, "#" comments)
- * is one service:
+ * Each logical line (cfline.h rules: indented lines continue, "#" comments
+ * are skipped even between -o lines) is one service:
  *     service type private unpriv chroot wakeup maxproc command [args...]
  *     smtp            inet n - n - - smtpd
  *     127.0.0.1:2525  inet n - n - - smtpd

@@ -99,23 +99,34 @@ static void test_comments(void **state)
 	struct diag_list dl;
 	struct config *cfg = parse("# a comment\n"
 				   "   message_size_limit = ten (continuation of the comment)\n"
+				   "\n"
+				   "  # indented comment\n"
+				   "\tmore continuation of the comment\n"
 				   "mail_name = A\n"
 				   "#mail_name = B\n"
-				   "  mail_name = C\n"
-				   "   # indented comment\n",
+				   "myorigin = x\n"
+				   "#   y\n"
+				   "   # z\n"
+				   "mydestination = a,\n"
+				   "#  commented-out item,\n"
+				   "   b\n",
 				   &dl);
 
 	(void)state;
 	assert_int_equal(dl.n, 0);
 	assert_false(config_is_set(cfg, "message_size_limit"));
 	assert_string_equal(get(cfg, "mail_name"), "A");
+	assert_string_equal(get(cfg, "myorigin"), "x");
+	/* as in Postfix, a comment line does not end the logical line around it */
+	assert_string_equal(config_get_raw(cfg, "mydestination"), "a, b");
 	config_free(&cfg);
 	diag_free(&dl);
 
-	/* an indented line at the start continues nothing: warned, ignored */
+	/* an indented line at the start, after no comment, continues nothing: warned, ignored */
 	cfg = parse("  mail_name = X\nmail_name = Y\n", &dl);
 	assert_int_equal(dl.n_warn, 1);
 	assert_int_equal(dl.v[0].line, 1);
+	assert_non_null(strstr(dl.v[0].msg, "continues nothing"));
 	assert_string_equal(get(cfg, "mail_name"), "Y");
 	config_free(&cfg);
 	diag_free(&dl);
