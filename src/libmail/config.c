@@ -640,7 +640,7 @@ static int typed_value(struct config *cfg, const char *name, enum param_type t, 
 		       const char **error_r)
 {
 	const struct param_info *pi = param_find(name);
-	struct param_info as = { name, t, pi ? pi->def : "", pi ? pi->choices : NULL, "" };
+	struct param_info as = { name, strlen(name), t, pi ? pi->def : "", pi ? pi->choices : NULL, "" };
 	const char *expect;
 
 	if (config_lookup(cfg, name, v_r, error_r) < 0)

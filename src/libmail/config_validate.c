@@ -44,16 +44,21 @@ static size_t edit_distance(const char *a, const char *b)
 static const char *suggest(const char *name)
 {
 	const char *best = NULL;
-	size_t best_d = SIZE_MAX, i, d, limit = strlen(name) / 4 + 1;
+	size_t len = strlen(name), best_d = SIZE_MAX, i, d, limit = len / 4 + 1;
 
+	if (limit > 3)
+		limit = 3;
 	for (i = 0; i < PARAM__COUNT; i++) {
+		/* the distance is at least the difference in length: skip hopeless candidates */
+		if (param_table[i].name_len > len + limit || len > param_table[i].name_len + limit)
+			continue;
 		d = edit_distance(name, param_table[i].name);
 		if (d < best_d) {
 			best_d = d;
 			best = param_table[i].name;
 		}
 	}
-	return best_d <= (limit < 3 ? limit : 3) ? best : NULL;
+	return best_d <= limit ? best : NULL;
 }
 
 struct undef_ctx {

@@ -12,20 +12,21 @@
 #include "lib/strutil.h"
 
 const struct param_info param_table[PARAM__COUNT] = {
-#define P(type, name, def, doc) [PARAM_##name] = { #name, PARAM_##type, def, NULL, doc },
-#define E(name, def, choices, doc) [PARAM_##name] = { #name, PARAM_ENUM, def, choices, doc },
+#define P(type, name, def, doc) [PARAM_##name] = { #name, sizeof(#name) - 1, PARAM_##type, def, NULL, doc },
+#define E(name, def, choices, doc) \
+	[PARAM_##name] = { #name, sizeof(#name) - 1, PARAM_ENUM, def, choices, doc },
 #include "params.def"
 #undef P
 #undef E
 };
 
-/* param_find_n - linear scan: the table is small and lookups are cached by callers */
+/* param_find_n - linear scan comparing lengths first: the table is small, no index to build */
 const struct param_info *param_find_n(const char *name, size_t n)
 {
 	size_t i;
 
 	for (i = 0; i < PARAM__COUNT; i++)
-		if (strncmp(param_table[i].name, name, n) == 0 && param_table[i].name[n] == '\0')
+		if (param_table[i].name_len == n && memcmp(param_table[i].name, name, n) == 0)
 			return &param_table[i];
 	return NULL;
 }

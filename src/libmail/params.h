@@ -30,6 +30,7 @@ enum param_id {
 
 struct param_info {
 	const char *name;
+	size_t name_len;      /* strlen(name), for a quick first test in lookups */
 	enum param_type type;
 	const char *def;      /* default text, as main.cf would spell it ("" for computed defaults) */
 	const char *choices;  /* ENUM: space-separated allowed values; else NULL */
