@@ -26,7 +26,7 @@
  * (config_set_max_value()). Postfix 3's relational operators (${{a} == {b}?...})
  * are not supported.
  *
- * Checking (config_validate(), run by config_parse()): a parameter that is
+ * Checking (config_validate(), run by config_parse() and config_load()): a parameter that is
  * neither known (params.def) nor referenced as $name anywhere (main.cf values,
  * and master.cf through config_note_references()) is a warning "unknown
  * parameter"; a typed parameter whose expanded value does not parse is an
@@ -104,9 +104,11 @@ int config_feed(struct config *cfg, const char *text, size_t len, struct diag_li
 /* config_note_references - remember every $name in text as used (silences "unknown parameter") */
 void config_note_references(struct config *cfg, const char *text);
 /*
- * config_validate - warn about unknown parameters and undefined $references,
- * expand every parameter and check the typed ones. Returns 0, or -1 when
- * errors were added to diags.
+ * config_validate - warn about unknown parameters and undefined $references
+ * (own settings only, so a derived config reports just its overrides),
+ * expand every parameter and check the typed ones (all effective settings and
+ * defaults: an override can break a value set in the base, and an error in the
+ * base is reported again). Returns 0, or -1 when errors were added to diags.
  */
 int config_validate(struct config *cfg, struct diag_list *diags);
 /* config_set_system_hostname - the name the default myhostname is computed from */
