@@ -23,8 +23,9 @@ struct command {
 };
 
 static const struct command commands[] = {
-	{ "conf", cmd_conf, "conf [-n|-d|-h] [NAME...]",
-	  "show main.cf settings: non-default (-n, the default), defaults (-d), docs (-h), or NAMEs expanded" },
+	{ "conf", cmd_conf, "conf [-n [-x]|-d|-h|--markdown] [NAME...]",
+	  "show main.cf settings: non-default (-n, the default; -x expands), defaults (-d), docs (-h), "
+	  "NAMEs expanded, or the Markdown parameter reference" },
 	{ "check", cmd_check, "check",
 	  "validate main.cf, master.cf, lookup tables and mailbox directories; each finding with a fix" },
 	{ "postmap", cmd_postmap, "postmap [-q KEY|-q -] [TYPE:]FILE...",
