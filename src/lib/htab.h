@@ -1,7 +1,8 @@
 /*
  * htab.h - small hash table: C-string keys (copied), pointer values
  *
- * Separate chaining, grows at load factor 1. The hash is seeded per table
+ * Open addressing (linear probing, the full hash kept in the slot array),
+ * load kept at or below 1/2; one allocation per entry. The hash is seeded per table
  * from a random value, so peer-chosen keys cannot be aimed at one bucket
  * across processes. Iteration order is unspecified.
  * Tests:    tests/unit/test_htab.c
@@ -21,6 +22,13 @@ typedef void htab_free_fn(void *value);
  * grows past that as needed); free_value (may be NULL) is called on replaced/removed/freed values
  */
 struct htab *htab_new(size_t size_hint, htab_free_fn *free_value);
+/*
+ * htab_new_arena - the same, but entries are allocated from an internal arena:
+ * much cheaper for tables that are built once and freed whole (sets of seen
+ * keys, tables loaded from a file). htab_remove() and replacing a value still
+ * work, but the memory of a removed entry is only given back by htab_free().
+ */
+struct htab *htab_new_arena(size_t size_hint, htab_free_fn *free_value);
 /* htab_free - free keys, values (through free_value) and the table; sets *tp = NULL */
 void htab_free(struct htab **tp);
 /* htab_get - value for key, or NULL */

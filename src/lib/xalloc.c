@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "log.h"
 
@@ -103,4 +104,14 @@ char *xasprintf(const char *fmt, ...)
 	vsnprintf(s, (size_t)n + 1, fmt, ap2);
 	va_end(ap2);
 	return s;
+}
+
+/* xadvise_huge - MADV_HUGEPAGE on the 2 MiB-aligned middle of a big buffer */
+void xadvise_huge(void *p, size_t n)
+{
+	const uintptr_t huge = (uintptr_t)2 << 20;
+	uintptr_t start = ((uintptr_t)p + huge - 1) & ~(huge - 1), end = ((uintptr_t)p + n) & ~(huge - 1);
+
+	if (p != NULL && end > start)
+		(void)madvise((void *)start, end - start, MADV_HUGEPAGE);
 }

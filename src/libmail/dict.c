@@ -197,6 +197,8 @@ int dict_read_file(const char *path, size_t max, struct buf *out, struct stat *s
 		*error_r = dict_open_error("open %s: file too large (limit %zu bytes)", path, max);
 		goto fail;
 	}
+	/* a source of megabytes: a few huge pages instead of thousands of faults */
+	xadvise_huge(out->data, out->cap);
 	for (;;) {
 		if (out->len + 1 >= out->cap && buf_reserve(out, out->cap) != 0) {
 			*error_r = dict_open_error("read %s: file too large (limit %zu bytes)", path, max);

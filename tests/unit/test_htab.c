@@ -193,6 +193,74 @@ static void test_size_hint(void **state)
 	htab_free(&t);
 }
 
+/* a model of the table: random puts and removes must agree with it (probing, backward shift) */
+static void churn(struct htab *t)
+{
+	static int model[512];
+	char key[16];
+	unsigned seed = 12345;
+	int i, k;
+
+	memset(model, 0, sizeof(model));
+	for (i = 0; i < 200000; i++) {
+		seed = seed * 1103515245u + 12345u;
+		k = (int)((seed >> 8) % 512);
+		snprintf(key, sizeof(key), "k%d", k);
+		if ((seed >> 20) & 1) {
+			assert_int_equal(htab_put(t, key, (void *)(intptr_t)(i + 1)), model[k] != 0);
+			model[k] = i + 1;
+		} else {
+			assert_int_equal(htab_remove(t, key), model[k] != 0);
+			model[k] = 0;
+		}
+	}
+	for (k = 0; k < 512; k++) {
+		snprintf(key, sizeof(key), "k%d", k);
+		assert_int_equal((intptr_t)htab_get(t, key), model[k]);
+	}
+}
+
+static void test_churn_against_model(void **state)
+{
+	struct htab *t = htab_new(0, NULL);
+
+	(void)state;
+	churn(t);
+	htab_free(&t);
+	/* arena mode behaves the same (only memory is kept until htab_free) */
+	t = htab_new_arena(0, NULL);
+	churn(t);
+	htab_free(&t);
+}
+
+static int arena_freed;
+static void count_arena_free(void *v)
+{
+	(void)v;
+	arena_freed++;
+}
+
+static void test_arena_mode(void **state)
+{
+	struct htab *t = htab_new_arena(4, count_arena_free);
+	char key[32];
+	int i;
+
+	(void)state;
+	for (i = 0; i < 10000; i++) {
+		snprintf(key, sizeof(key), "key-%d", i);
+		assert_false(htab_put(t, key, &arena_freed));
+	}
+	assert_true(htab_put(t, "key-1", &arena_freed));
+	assert_true(htab_remove(t, "key-2"));
+	assert_null(htab_get(t, "key-2"));
+	assert_ptr_equal(htab_get(t, "key-9999"), &arena_freed);
+	arena_freed = 0;
+	htab_free(&t);
+	assert_null(t);
+	assert_int_equal(arena_freed, 9999);
+}
+
 static void test_binary_keys(void **state)
 {
 	struct htab *t = htab_new(0, NULL);
@@ -209,6 +277,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_put_get_replace_remove),
+		cmocka_unit_test(test_churn_against_model),
+		cmocka_unit_test(test_arena_mode),
 		cmocka_unit_test(test_key_copied),
 		cmocka_unit_test(test_get_n),
 		cmocka_unit_test(test_free_value),
