@@ -80,9 +80,11 @@ typedef int dict_source_fn(void *ctx, const char *key, size_t klen, const char *
 /*
  * dict_parse_source - run fn over every entry of the source text in src, named
  * path in messages. Keys are folded with DICT_FLAG_FOLD_KEY. Source warnings
- * are logged; the first source error stops with "PATH, line N: text".
+ * are logged (unless DICT_FLAG_PARSE_QUIET: a second pass over the same text);
+ * the first source error stops with "PATH, line N: text".
  * Returns 0 or -1 (*error_r from fn or dict_open_error()).
  */
+#define DICT_FLAG_PARSE_QUIET 0x10000
 int dict_parse_source(const char *path, const struct buf *src, int flags, dict_source_fn *fn,
 		      void *ctx, const char **error_r);
 

@@ -243,7 +243,8 @@ int dict_parse_source(const char *path, const struct buf *src, int flags, dict_s
 	mapsrc_init(&ms, src->data ? src->data : "", src->len, NULL);
 	while ((r = mapsrc_next(&ms, &e, &why)) != MAPSRC_END) {
 		if (r == MAPSRC_WARNING) {
-			log_warn("%s, line %u: %s", path, e.line, why);
+			if (!(flags & DICT_FLAG_PARSE_QUIET))
+				log_warn("%s, line %u: %s", path, e.line, why);
 			continue;
 		}
 		if (r == MAPSRC_ERROR) {

@@ -145,6 +145,24 @@ def test_duplicates_warned_first_kept(postern, tmp_path):
     assert p.stdout == "first\n"
 
 
+def test_duplicates_exact_on_a_large_table(postern, tmp_path):
+    # a duplicate among many keys makes the builder redo the table with its exact key set:
+    # the result must hold each key once with its first value, and each warning once
+    src = tmp_path / "big"
+    lines = ["  indented line without a key"]
+    lines += [f"user{i:05d}@example.org v{i}" for i in range(20000)]
+    lines.insert(15000, "USER00042@example.org second-value")
+    src.write_text("\n".join(lines) + "\n")
+    p = postern.run("postmap", str(src), check=True)
+    assert p.stderr.count("must not start with whitespace") == 1, p.stderr
+    assert p.stderr.count("duplicate entry") == 1, p.stderr
+    assert "line 15001" in p.stderr
+    q = postern.run("postmap", "-q", "user00042@example.org", f"hash:{src}", check=True)
+    assert q.stdout == "v42\n"
+    dump = subprocess.run(["cdb", "-d", str(src) + ".db"], capture_output=True, check=True).stdout
+    assert dump.count(b"\n") == 20000 + 1  # one record a key, then cdb -d's final empty line
+
+
 def test_continuation_and_comments(postern, tmp_path):
     src = tmp_path / "t"
     src.write_text("# comment\nkey value one,\n    value two\n\n  # indented comment\nk2 v2 # kept\n")
