@@ -7,8 +7,8 @@
 #   make install    install into $(DESTDIR)$(PREFIX)
 #   make clean
 #
-# Sources are picked up by wildcard: a new src/lib/*.c, src/libmail/*.c or src/cli/*.c file,
-# tests/unit/test_*.c or fuzz/fuzz_*.c needs no Makefile change.
+# Sources are picked up by wildcard: a new src/lib/*.c, src/libmail/*.c (the library), src/<service>/*.c
+# (linked into the postern binary), tests/unit/test_*.c or fuzz/fuzz_*.c needs no Makefile change.
 
 PREFIX  ?= /usr/local
 DESTDIR ?=
@@ -27,7 +27,8 @@ ALL_CFLAGS = -std=c17 -D_GNU_SOURCE $(WARN) -Isrc $(PKG_CFLAGS) $(CFLAGS)
 SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 LIB_SRC     := $(sort $(wildcard src/lib/*.c) $(wildcard src/libmail/*.c))
-CLI_SRC     := $(sort $(wildcard src/cli/*.c))
+# the postern binary: the command (src/cli) and every service folder (src/smtpd, src/queue, ...)
+CLI_SRC     := $(sort $(filter-out src/lib/% src/libmail/%,$(wildcard src/*/*.c)))
 UNIT_SRC    := $(sort $(wildcard tests/unit/test_*.c))
 FUZZ_SRC    := $(sort $(wildcard fuzz/fuzz_*.c))
 HDRS        := $(wildcard src/*/*.h) $(wildcard src/*/*.def)
@@ -73,10 +74,16 @@ $(BS)/libpostern.a: $(LIB_OBJ_SAN)
 $(BS)/postern: $(CLI_OBJ_SAN) $(BS)/libpostern.a
 	$(CC) $(ALL_CFLAGS) $(SAN) -o $@ $(CLI_OBJ_SAN) $(BS)/libpostern.a $(PKG_LIBS)
 
-$(BS)/tests/%: tests/unit/%.c tests/unit/unit.h $(BS)/libpostern.a
+# service code without main(), so unit tests can exercise it too
+SVC_OBJ_SAN := $(filter-out $(BS)/obj/src/cli/postern.o,$(CLI_OBJ_SAN))
+$(BS)/libpostern-svc.a: $(SVC_OBJ_SAN)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BS)/tests/%: tests/unit/%.c tests/unit/unit.h $(BS)/libpostern-svc.a $(BS)/libpostern.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -O1 $(SAN) $(shell pkg-config --cflags cmocka) -Itests/unit -o $@ $< \
-		$(BS)/libpostern.a $(PKG_LIBS) $(shell pkg-config --libs cmocka)
+		$(BS)/libpostern-svc.a $(BS)/libpostern.a $(PKG_LIBS) $(shell pkg-config --libs cmocka)
 
 san: $(BS)/postern $(UNIT_BIN)
 

@@ -57,14 +57,15 @@ static uint64_t htab_seed(void)
 	return s;
 }
 
-/* hash_bytes - seeded FNV-1a with a splitmix64 finaliser */
-static uint64_t hash_bytes(uint64_t seed, const char *p, size_t n)
+/* hash_bytes64 - seeded FNV-1a with a splitmix64 finaliser */
+uint64_t hash_bytes64(uint64_t seed, const void *data, size_t n)
 {
+	const unsigned char *p = data;
 	uint64_t h = 0xcbf29ce484222325ULL ^ seed;
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		h ^= (unsigned char)p[i];
+		h ^= p[i];
 		h *= 0x100000001b3ULL;
 	}
 	/* final avalanche (splitmix64) so low bits depend on every byte */
@@ -145,7 +146,7 @@ static size_t find(const struct htab *t, const char *key, size_t n, uint64_t h)
 /* htab_get_n - value of a key given as n bytes */
 void *htab_get_n(const struct htab *t, const char *key, size_t n)
 {
-	const struct htab_node *node = t->slots[find(t, key, n, hash_bytes(t->seed, key, n))].node;
+	const struct htab_node *node = t->slots[find(t, key, n, hash_bytes64(t->seed, key, n))].node;
 
 	return node ? node->value : NULL;
 }
@@ -161,7 +162,7 @@ bool htab_has(const struct htab *t, const char *key)
 {
 	size_t n = strlen(key);
 
-	return t->slots[find(t, key, n, hash_bytes(t->seed, key, n))].node != NULL;
+	return t->slots[find(t, key, n, hash_bytes64(t->seed, key, n))].node != NULL;
 }
 
 /* grow - double the slot array and re-place every entry */
@@ -189,7 +190,7 @@ static void grow(struct htab *t)
 bool htab_put(struct htab *t, const char *key, void *value)
 {
 	size_t n = strlen(key), i;
-	uint64_t h = hash_bytes(t->seed, key, n);
+	uint64_t h = hash_bytes64(t->seed, key, n);
 	struct htab_node *node;
 
 	i = find(t, key, n, h);
@@ -219,7 +220,7 @@ bool htab_remove(struct htab *t, const char *key)
 	size_t n = strlen(key), mask = t->nslots - 1, i, j;
 	struct htab_node *node;
 
-	i = find(t, key, n, hash_bytes(t->seed, key, n));
+	i = find(t, key, n, hash_bytes64(t->seed, key, n));
 	node = t->slots[i].node;
 	if (node == NULL)
 		return false;

@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct htab;
 
@@ -29,6 +30,12 @@ struct htab *htab_new(size_t size_hint, htab_free_fn *free_value);
  * work, but the memory of a removed entry is only given back by htab_free().
  */
 struct htab *htab_new_arena(size_t size_hint, htab_free_fn *free_value);
+/*
+ * hash_bytes64 - the table's 64-bit hash of n bytes (seeded FNV-1a with a
+ * splitmix64 finaliser): also for callers that need a fast, well-mixed key
+ * hash of their own (not cryptographic; seed it when keys come from a peer)
+ */
+uint64_t hash_bytes64(uint64_t seed, const void *p, size_t n);
 /* htab_free - free keys, values (through free_value) and the table; sets *tp = NULL */
 void htab_free(struct htab **tp);
 /* htab_get - value for key, or NULL */

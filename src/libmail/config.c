@@ -147,6 +147,21 @@ bool config_is_referenced(const struct config *cfg, const char *name)
 
 /* --- scanning references without expanding ------------------------------------------ */
 
+
+/* match_close - index of the bracket closing the "{" or "(" at p[i] (nesting counted), or n */
+static size_t match_close(const char *p, size_t n, size_t i)
+{
+	char open = p[i], close = open == '{' ? '}' : ')';
+	size_t level = 1, j;
+
+	for (j = i + 1; j < n; j++) {
+		if (p[j] == open)
+			level++;
+		else if (p[j] == close && --level == 0)
+			break;
+	}
+	return j;
+}
 /* config_scan_refs - call fn for every $name in text, in both branches of conditionals; ignores errors */
 void config_scan_refs(const char *p, size_t n, config_ref_fn *fn, void *ctx, unsigned depth)
 {
@@ -164,15 +179,7 @@ void config_scan_refs(const char *p, size_t n, config_ref_fn *fn, void *ctx, uns
 		if (p[i] == '$') {
 			i++;
 		} else if (p[i] == '{' || p[i] == '(') {
-			char open = p[i], close = open == '{' ? '}' : ')';
-			size_t level = 1;
-
-			for (j = i + 1; j < n; j++) {
-				if (p[j] == open)
-					level++;
-				else if (p[j] == close && --level == 0)
-					break;
-			}
+			j = match_close(p, n, i);
 			for (k = i + 1; k < j && is_name_char(p[k]); k++)
 				;
 			if (k > i + 1)
@@ -530,17 +537,9 @@ static int expand_text(struct config *cfg, const char *p, size_t n, struct buf *
 				return -1;
 			i++;
 		} else if (i < n && (p[i] == '{' || p[i] == '(')) {
-			char open = p[i], close = open == '{' ? '}' : ')';
-			size_t level = 1;
-
-			for (j = i + 1; j < n; j++) {
-				if (p[j] == open)
-					level++;
-				else if (p[j] == close && --level == 0)
-					break;
-			}
+			j = match_close(p, n, i);
 			if (j == n) {
-				*error_r = arena_printf(cfg->arena, "unbalanced \"%c\" in \"%s\"", open,
+				*error_r = arena_printf(cfg->arena, "unbalanced \"%c\" in \"%s\"", p[i],
 							quote(p, n));
 				return -1;
 			}

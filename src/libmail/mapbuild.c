@@ -51,23 +51,6 @@ struct build_ctx {
 /* writeback every this many bytes while building, so the final fsync waits for little */
 #define EARLY_WRITEBACK (1024u * 1024u)
 
-/* key_hash - 64-bit FNV-1a with a splitmix64 finaliser (tables are not peer input) */
-static uint64_t key_hash(const char *p, size_t n)
-{
-	uint64_t h = 0xcbf29ce484222325ULL;
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		h ^= (unsigned char)p[i];
-		h *= 0x100000001b3ULL;
-	}
-	h ^= h >> 30;
-	h *= 0xbf58476d1ce4e5b9ULL;
-	h ^= h >> 27;
-	h *= 0x94d049bb133111ebULL;
-	return h ^ (h >> 31);
-}
-
 /* any_equal - sort v (LSD radix, 8 bits a pass) and tell whether two values are equal */
 static bool any_equal(uint64_t *v, size_t n)
 {
@@ -109,7 +92,7 @@ static int build_entry(void *ctx, const char *key, size_t klen, const char *valu
 	if (bc->seen == NULL) {
 		/* entries never outnumber lines, and hashes_cap counts lines: no growth */
 		ASSERT(bc->nhashes < bc->hashes_cap);
-		bc->hashes[bc->nhashes++] = key_hash(key, klen);
+		bc->hashes[bc->nhashes++] = hash_bytes64(0, key, klen);
 	} else if (htab_put(bc->seen, key, NULL)) {
 		if (!(bc->flags & MAP_BUILD_NO_DUP_WARN))
 			log_warn("%s, line %u: duplicate entry: \"%s\"", bc->src, line,
