@@ -70,6 +70,7 @@ enum smtp_reply_id {
 	SMTP_R_BAD_AUTH_PARAM,    /* 501 5.5.4 Error: Bad AUTH parameter syntax (Postern wording) */
 	SMTP_R_MULTIPLE_AUTH,     /* 503 5.5.4 Error: multiple AUTH= options */
 	SMTP_R_TOO_MANY_PARAMS,   /* 501 5.5.4 Error: too many parameters (Postern wording) */
+	SMTP_R_PARAM_TOO_LONG,    /* 501 5.5.4 Error: parameter too long (Postern wording) */
 	SMTP_R_NEED_SMTPUTF8,     /* 553 5.6.7 Must declare SMTPUTF8 to send unicode address */
 	SMTP_R_SIZE_FS_LIMIT,     /* 552 5.3.4 Message size exceeds file system imposed limit */
 	SMTP_R_SIZE_LIMIT,        /* 552 5.3.4 Message size exceeds fixed limit */
