@@ -309,6 +309,7 @@ static int list_match(struct matchlist *l, const char *ip_text, const char *name
 	return MATCH_NO;
 }
 
+/* match_parent_style - is name listed in parent_domain_matches_subdomains? */
 bool match_parent_style(struct config *cfg, const char *name)
 {
 	const char *const *items, *err;
@@ -322,6 +323,7 @@ bool match_parent_style(struct config *cfg, const char *name)
 	return false;
 }
 
+/* netmatch_compile - compile a mynetworks-style list */
 struct netmatch *netmatch_compile(const char *param, const char *const *items, size_t n, bool parent,
 				  match_read_fn *read, const char **error_r)
 {
@@ -346,6 +348,7 @@ static const char *const *config_items(struct config *cfg, const char *param, si
 	return items;
 }
 
+/* netmatch_from_config - compile a list parameter of cfg as a network list */
 struct netmatch *netmatch_from_config(struct config *cfg, const char *param, match_read_fn *read,
 				      const char **error_r)
 {
@@ -357,17 +360,20 @@ struct netmatch *netmatch_from_config(struct config *cfg, const char *param, mat
 	return netmatch_compile(param, items, n, match_parent_style(cfg, param), read, error_r);
 }
 
+/* netmatch_match - match a client address */
 int netmatch_match(struct netmatch *m, const char *client_ip, const char **error_r)
 {
 	return list_match(&m->l, client_ip, NULL, error_r);
 }
 
+/* netmatch_match_client - match a client address and host name */
 int netmatch_match_client(struct netmatch *m, const char *client_ip, const char *client_name,
 			  const char **error_r)
 {
 	return list_match(&m->l, client_ip, client_name, error_r);
 }
 
+/* netmatch_free - release a network list */
 void netmatch_free(struct netmatch **mp)
 {
 	if (*mp == NULL)
@@ -376,6 +382,7 @@ void netmatch_free(struct netmatch **mp)
 	xfree(mp);
 }
 
+/* domainlist_compile - compile a domain list */
 struct domainlist *domainlist_compile(const char *param, const char *const *items, size_t n, bool parent,
 				      match_read_fn *read, const char **error_r)
 {
@@ -389,6 +396,7 @@ struct domainlist *domainlist_compile(const char *param, const char *const *item
 	return l;
 }
 
+/* domainlist_from_config - compile a list parameter of cfg as a domain list */
 struct domainlist *domainlist_from_config(struct config *cfg, const char *param, match_read_fn *read,
 					  const char **error_r)
 {
@@ -400,6 +408,7 @@ struct domainlist *domainlist_from_config(struct config *cfg, const char *param,
 	return domainlist_compile(param, items, n, match_parent_style(cfg, param), read, error_r);
 }
 
+/* domainlist_match - match a domain */
 int domainlist_match(struct domainlist *l, const char *domain, const char **error_r)
 {
 	if (domain == NULL || *domain == '\0')
@@ -407,11 +416,13 @@ int domainlist_match(struct domainlist *l, const char *domain, const char **erro
 	return list_match(&l->l, NULL, domain, error_r);
 }
 
+/* domainlist_empty - has the list no entries? */
 bool domainlist_empty(const struct domainlist *l)
 {
 	return l->l.n == 0;
 }
 
+/* domainlist_free - release a domain list */
 void domainlist_free(struct domainlist **lp)
 {
 	if (*lp == NULL)

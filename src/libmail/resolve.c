@@ -60,16 +60,19 @@ static void keep(char *dst, size_t size, const char *src)
 
 static const char *const class_names[] = { "local", "virtual alias", "virtual mailbox", "relay", "default" };
 
+/* addr_class_name - the name of an address class */
 const char *addr_class_name(enum addr_class c)
 {
 	return (unsigned)c < sizeof(class_names) / sizeof(class_names[0]) ? class_names[c] : "?";
 }
 
+/* addr_class_final - is the class one of our own destinations? */
 bool addr_class_final(enum addr_class c)
 {
 	return c == ADDR_CLASS_LOCAL || c == ADDR_CLASS_VIRTUAL_ALIAS || c == ADDR_CLASS_VIRTUAL_MAILBOX;
 }
 
+/* route_getpwnam - the default user_exists hook */
 int route_getpwnam(void *ctx, const char *user)
 {
 	(void)ctx;
@@ -157,6 +160,7 @@ static char *dup_param(struct config *cfg, const char *name)
 	return xstrdup(v ? v : "");
 }
 
+/* route_open - compile domain lists and open recipient tables */
 struct route *route_open(struct config *cfg, const struct route_hooks *hooks, const char **error_r)
 {
 	struct route *r = xcalloc(1, sizeof(*r));
@@ -202,6 +206,7 @@ struct route *route_open(struct config *cfg, const struct route_hooks *hooks, co
 	return r;
 }
 
+/* route_free - release the route */
 void route_free(struct route **rp)
 {
 	struct route *r = *rp;
@@ -278,6 +283,7 @@ static int in_list(struct route *r, struct domainlist *l, const char *domain, co
 	return rc;
 }
 
+/* route_classify - the address class of an address */
 int route_classify(struct route *r, const char *addr, struct route_addr *out, const char **error_r)
 {
 	const char *at = strrchr(addr, '@');
@@ -312,6 +318,7 @@ int route_classify(struct route *r, const char *addr, struct route_addr *out, co
 	return rc < 0 ? -1 : 0;
 }
 
+/* route_addr_free - release a classified address */
 void route_addr_free(struct route_addr *a)
 {
 	xfree(&a->address);
@@ -443,6 +450,7 @@ static void accept_postmaster(struct route *r, struct route_decision *d)
 	free(pm);
 }
 
+/* route_validate - classify, expand and validate one RCPT TO recipient */
 void route_validate(struct route *r, const char *rcpt, struct route_decision *d)
 {
 	struct route_addr ra, fa;
@@ -514,6 +522,7 @@ void route_validate(struct route *r, const char *rcpt, struct route_decision *d)
 	valias_list_free(&finals);
 }
 
+/* route_decision_free - release a decision */
 void route_decision_free(struct route_decision *d)
 {
 	size_t i;

@@ -257,6 +257,7 @@ static int compile_all(struct config *cfg, struct restrictions *r, struct diag_l
 	return errors;
 }
 
+/* restrict_compile - parse both restriction lists once */
 struct restrictions *restrict_compile(struct config *cfg, struct route *route, struct diag_list *diags)
 {
 	struct restrictions *r = xcalloc(1, sizeof(*r));
@@ -284,6 +285,7 @@ struct restrictions *restrict_compile(struct config *cfg, struct route *route, s
 	return r;
 }
 
+/* restrict_free - release compiled restrictions */
 void restrict_free(struct restrictions **rp)
 {
 	struct restrictions *r = *rp;
@@ -297,6 +299,7 @@ void restrict_free(struct restrictions **rp)
 	xfree(rp);
 }
 
+/* restrict_check - report restriction list errors for postern check */
 int restrict_check(struct config *cfg, struct diag_list *diags)
 {
 	struct restrictions r;
@@ -402,8 +405,8 @@ static enum status lookup_failed(struct eval *e, const char *name, const char *w
 	return st;
 }
 
-/* atoi_code - the three-digit code at the start of a reply */
-static int atoi_code(const char *reply)
+/* reply_code_of - the three-digit code at the start of a reply */
+static int reply_code_of(const char *reply)
 {
 	return (reply[0] - '0') * 100 + (reply[1] - '0') * 10 + (reply[2] - '0');
 }
@@ -641,7 +644,7 @@ static enum status validate(struct eval *e, const char *name)
 		memcpy(dsn, reply + 4, dl);
 		dsn[dl] = '\0';
 		snprintf(out->detail, sizeof(out->detail), "%s", out->route.detail);
-		return decide(e, name, atoi_code(reply), dsn, "%s", text + 1);
+		return decide(e, name, reply_code_of(reply), dsn, "%s", text + 1);
 	}
 }
 
@@ -722,6 +725,7 @@ static enum status run_list(struct eval *e, const struct rule *v, size_t n)
 	return st;
 }
 
+/* restrict_rcpt - evaluate RCPT TO: relay list, recipient list, validation */
 void restrict_rcpt(struct restrictions *r, const struct restrict_ctx *ctx, struct restrict_result *out)
 {
 	static const char *const params[] = { "smtpd_relay_restrictions", "smtpd_recipient_restrictions" };
@@ -778,6 +782,7 @@ void restrict_rcpt(struct restrictions *r, const struct restrict_ctx *ctx, struc
 	}
 }
 
+/* restrict_result_free - release a result */
 void restrict_result_free(struct restrict_result *out)
 {
 	if (out->validated)

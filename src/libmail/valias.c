@@ -56,6 +56,7 @@ struct walk {
 
 static char open_err[1024];
 
+/* valias_new - an expander over borrowed tables */
 struct valias *valias_new(struct dict *const *maps, size_t n, const struct valias_params *p)
 {
 	struct valias *va = xcalloc(1, sizeof(*va));
@@ -86,6 +87,7 @@ static bool list_has(struct config *cfg, const char *name, const char *word)
 	return false;
 }
 
+/* valias_open - an expander over virtual_alias_maps of cfg */
 struct valias *valias_open(struct config *cfg, const char **error_r)
 {
 	const char *const *items, *err;
@@ -125,6 +127,7 @@ struct valias *valias_open(struct config *cfg, const char **error_r)
 	return va;
 }
 
+/* valias_free - release the expander and its own tables */
 void valias_free(struct valias **vap)
 {
 	struct valias *va = *vap;
@@ -142,16 +145,19 @@ void valias_free(struct valias **vap)
 	xfree(vap);
 }
 
+/* valias_empty - no tables at all? */
 bool valias_empty(const struct valias *va)
 {
 	return va->n == 0;
 }
 
+/* valias_list_init - an empty result list */
 void valias_list_init(struct valias_list *l)
 {
 	memset(l, 0, sizeof(*l));
 }
 
+/* valias_list_free - release a result list */
 void valias_list_free(struct valias_list *l)
 {
 	size_t i;
@@ -191,6 +197,7 @@ static int find_kind(struct valias *va, const char *addr, const char **value_r,
 	return 0;
 }
 
+/* valias_find - one lookup in Postfix key order */
 int valias_find(struct valias *va, const char *addr, const char **value_r, const char **error_r)
 {
 	enum addr_match_kind kind;
@@ -409,6 +416,7 @@ static int expand(struct walk *w, const char *addr)
 	return rc;
 }
 
+/* valias_expand - expand one recipient into the result list */
 int valias_expand(struct valias *va, const char *rcpt, struct valias_list *out, const char **error_r)
 {
 	struct walk w;
