@@ -5,6 +5,8 @@
  *   - main.cf syntax, unknown parameters (warning), bad values (error);
  *   - master.cf service lines and their -o overrides;
  *   - cross-parameter rules (config_check(): domain overlaps, open relay);
+ *   - smtpd_relay_restrictions / smtpd_recipient_restrictions (restrict_check():
+ *     unknown restrictions, missing tables, no relay guard);
  *   - mynetworks /file/name entries, read and checked line by line;
  *   - every lookup table set explicitly in main.cf: hash:/cdb: index file
  *     missing, unreadable, not ours (Berkeley DB) or older than its source
@@ -35,6 +37,7 @@
 #include "libmail/config_check.h"
 #include "libmail/dict.h"
 #include "libmail/mastercf.h"
+#include "libmail/restrict.h"
 
 /* parameters whose values are (or may contain) lookup tables */
 static const char *const table_params[] = {
@@ -299,6 +302,7 @@ int cmd_check(struct cli *cli, int argc, char **argv)
 	if (cfg != NULL) {
 		check_master(cfg, cli->config_dir, &dl);
 		config_check(cfg, &dl);
+		restrict_check(cfg, &dl);
 		check_tables(cfg, &dl);
 		check_mailbox_base(cfg, &dl);
 	}

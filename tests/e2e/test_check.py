@@ -135,3 +135,23 @@ def test_missing_main_cf(tmp_path):
     pn = Postern(tmp_path / "absent")
     p = pn.run("check")
     assert p.returncode == 2 and "main.cf" in p.stderr
+
+
+def test_unknown_restriction_with_line(tmp_path):
+    pn, etc = write_conf(tmp_path, "mydestination = localhost\n"
+                                   "smtpd_recipient_restrictions = permit_mynetworks,\n"
+                                   "    reject_unath_destination\n")
+    p = pn.run("check")
+    out = p.stdout + p.stderr
+    assert p.returncode == 2, out
+    assert f"{etc}/main.cf, line 2" in out, out
+    assert 'unknown restriction "reject_unath_destination"' in out, out
+    assert "smtpd_recipient_restrictions" in out
+
+
+def test_restrictions_without_relay_guard(tmp_path):
+    pn, etc = write_conf(tmp_path, "mydestination = localhost\nsmtpd_relay_restrictions = permit_mynetworks\n")
+    p = pn.run("check")
+    out = p.stdout + p.stderr
+    assert p.returncode == 2, out
+    assert f"{etc}/main.cf, line 2" in out and "open relay" in out, out
