@@ -94,7 +94,7 @@ const char *dlv_dsn_errno(int err, const char *def)
 		return "4.3.0";
 	if (err == EDQUOT || err == EFBIG)
 		return "5.2.2";
-	if (err == ENOTDIR || err == ENAMETOOLONG || err == ELOOP)
+	if (err == ENOTDIR || err == ENAMETOOLONG || err == ELOOP || err == EISDIR)
 		return "5.2.0"; /* the path can never work: see dlv.h */
 	return def;
 }
