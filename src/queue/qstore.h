@@ -52,8 +52,11 @@
  *
  * Runs in:  smtpd (begin .. commit), qmgr and delivery agents (open, mark, move,
  *           delete), postern queue (scan, open, move, delete); as mail_owner
- * Not thread-safe for one qstore_file or qstore_msg; distinct files may be
- * written from different threads (errors are kept per file).
+ * Threads: qstore_commit_batch() touches no global state and keeps its errors
+ * per file, so an event-driven smtpd may run it in a worker thread while the
+ * loop goes on serving sessions. Everything else (qstore_begin() takes queue
+ * ids from timeid, and errors of the qstore-level calls are static texts)
+ * belongs to one thread.
  * Tests:    tests/unit/test_qstore.c
  * Refs:     Postfix global/mail_stream.c (mail_stream_finish_file), global/mail_queue.c;
  *           DESIGN.md "Durability without one sync per message"
