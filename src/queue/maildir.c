@@ -1,0 +1,195 @@
+/*
+ * maildir.c - Maildir delivery: tmp/, fdatasync, rename into new/, fsync new/
+ *
+ * Runs in:  virtual / local delivery (as the mailbox owner, or root)
+ * API:      maildir_deliver(), maildir_hostname()   -- see maildir.h
+ * Tests:    tests/unit/test_maildir.c
+ * Refs:     maildir(5); Postfix virtual/maildir.c; Dovecot maildir naming
+ *
+ * The tmp file is opened first and the directories are made only when that
+ * fails with ENOENT, so an existing Maildir costs no mkdir(2) per message.
+ */
+#include "queue/maildir.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "lib/buf.h"
+#include "lib/safefile.h"
+
+static unsigned maildir_count; /* deliveries by this process: the Q<n> part */
+
+/* maildir_hostname - gethostname() with / and : escaped, cached */
+const char *maildir_hostname(void)
+{
+	static char host[256];
+	char raw[128];
+	size_t i, o = 0;
+
+	if (host[0])
+		return host;
+	if (gethostname(raw, sizeof(raw)) != 0 || raw[0] == '\0')
+		snprintf(raw, sizeof(raw), "localhost");
+	raw[sizeof(raw) - 1] = '\0';
+	for (i = 0; raw[i] && o + 5 < sizeof(host); i++) {
+		if (raw[i] == '/' || raw[i] == ':') {
+			snprintf(host + o, sizeof(host) - o, "\\%03o", (unsigned)(unsigned char)raw[i]);
+			o += 4;
+		} else {
+			host[o++] = raw[i];
+		}
+	}
+	host[o] = '\0';
+	return host;
+}
+
+/* make_dir - mkdir one directory (0700, owner), fsync'ing its parent; 0, or -1 (errno) */
+static int make_dir(const char *path, const struct dlv_owner *own)
+{
+	int fd, saved;
+
+	if (mkdir(path, 0700) != 0)
+		return errno == EEXIST ? 0 : -1;
+	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		return -1;
+	if (dlv_chown(fd, own) != 0) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	close(fd);
+	return fsync_dir_of(path);
+}
+
+/* make_dirs - create path and its missing parents, then tmp/ new/ cur/; 0, or -1 with *what_r */
+static int make_dirs(const char *path, const struct dlv_owner *own, struct buf *what)
+{
+	static const char *const sub[] = { "tmp", "new", "cur" };
+	size_t i, n = strlen(path);
+
+	/* each parent component, then the Maildir itself */
+	for (i = 1; i <= n; i++) {
+		if (i < n && path[i] != '/')
+			continue;
+		if (i < n && path[i - 1] == '/')
+			continue;
+		buf_reset(what);
+		buf_append(what, path, i);
+		if (make_dir(buf_cstr(what), own) != 0)
+			return -1;
+	}
+	for (i = 0; i < 3; i++) {
+		buf_reset(what);
+		buf_printf(what, "%s/%s", path, sub[i]);
+		if (make_dir(buf_cstr(what), own) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* fail - the failure outcome of a system call on what */
+static enum dlv_status fail(struct dlv_result *res, int err, const char *op, const char *what)
+{
+	dlv_set(res, dlv_dsn_errno(err, "4.2.0"), "maildir delivery failed: %s %s: %s", op, what,
+		strerror(err));
+	return res->status;
+}
+
+/* maildir_deliver - write tmp/, fdatasync, rename into new/, fsync new/ */
+enum dlv_status maildir_deliver(const char *path, const struct dlv_msg *msg, const struct dlv_owner *own,
+				struct dlv_result *res)
+{
+	struct buf dir = BUF_INIT(4096), tmp = BUF_INIT(4096), fin = BUF_INIT(4096), what = BUF_INIT(4096);
+	uint64_t size = msg->prepend_len + msg->size;
+	enum dlv_status rc;
+	struct timeval tv;
+	struct stat st;
+	int fd = -1, tries, err;
+	bool created = false;
+
+	memset(res, 0, sizeof(*res));
+	if (path[0] != '/' || buf_append(&dir, path, strlen(path)) != 0) {
+		dlv_set(res, "5.2.0", "maildir delivery failed: bad maildir path \"%.100s\"", path);
+		return res->status;
+	}
+	while (dir.len > 1 && dir.data[dir.len - 1] == '/')
+		buf_truncate(&dir, dir.len - 1);
+	for (tries = 0; fd < 0; tries++) {
+		gettimeofday(&tv, NULL);
+		buf_reset(&tmp);
+		buf_reset(&fin);
+		if (buf_printf(&tmp, "%s/tmp/%lld.M%ldP%ldQ%u.%s,S=%llu", buf_cstr(&dir), (long long)tv.tv_sec,
+			       (long)tv.tv_usec, (long)getpid(), ++maildir_count, maildir_hostname(),
+			       (unsigned long long)size) != 0 ||
+		    buf_printf(&fin, "%s/new/%s", buf_cstr(&dir), strrchr(buf_cstr(&tmp), '/') + 1) != 0) {
+			rc = fail(res, ENAMETOOLONG, "create", path);
+			goto out;
+		}
+		fd = open(buf_cstr(&tmp), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd >= 0) {
+			created = true;
+			break;
+		}
+		err = errno;
+		if (err == ENOENT && tries == 0) {
+			if (make_dirs(buf_cstr(&dir), own, &what) != 0) {
+				rc = fail(res, errno, "create directory", buf_cstr(&what));
+				goto out;
+			}
+		} else if (err != EEXIST || tries > 100) {
+			rc = fail(res, err, "create", buf_cstr(&tmp));
+			goto out;
+		}
+	}
+	if (dlv_chown(fd, own) != 0 || dlv_write_all(fd, msg->prepend, msg->prepend_len) != 0 ||
+	    dlv_copy(fd, msg->fd, msg->offset, msg->size) != 0 || fdatasync(fd) != 0 || fstat(fd, &st) != 0) {
+		rc = fail(res, errno, "write", buf_cstr(&tmp));
+		goto out;
+	}
+	if ((uint64_t)st.st_size != size) { /* S= must be the truth */
+		rc = fail(res, EIO, "write", buf_cstr(&tmp));
+		goto out;
+	}
+	if (close(fd) != 0) {
+		fd = -1;
+		rc = fail(res, errno, "write", buf_cstr(&tmp));
+		goto out;
+	}
+	fd = -1;
+	if (renameat2(AT_FDCWD, buf_cstr(&tmp), AT_FDCWD, buf_cstr(&fin), RENAME_NOREPLACE) != 0) {
+		err = errno;
+		if (err == ENOENT && make_dirs(buf_cstr(&dir), own, &what) == 0 &&
+		    renameat2(AT_FDCWD, buf_cstr(&tmp), AT_FDCWD, buf_cstr(&fin), RENAME_NOREPLACE) == 0)
+			goto renamed;
+		rc = fail(res, err, "rename to", buf_cstr(&fin));
+		goto out;
+	}
+renamed:
+	if (fsync_dir_of(buf_cstr(&fin)) != 0) {
+		/* the name may not be durable: take the message back, so a retry cannot duplicate it */
+		err = errno;
+		unlink(buf_cstr(&fin));
+		rc = fail(res, err, "fsync", buf_cstr(&fin));
+		goto out;
+	}
+	dlv_set(res, "2.0.0", "delivered to maildir");
+	snprintf(res->where, sizeof(res->where), "%s", buf_cstr(&fin));
+	rc = DLV_OK;
+out:
+	if (fd >= 0)
+		close(fd);
+	if (rc != DLV_OK && created)
+		unlink(buf_cstr(&tmp));
+	buf_free(&dir);
+	buf_free(&tmp);
+	buf_free(&fin);
+	buf_free(&what);
+	return rc;
+}
