@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fdio.h"
 #include "xalloc.h"
 
 static char log_ident_buf[128] = "postern";
@@ -88,22 +89,6 @@ void log_set_hook(log_hook_fn *fn, void *ctx)
 	log_hook_ctx = ctx;
 }
 
-/* write_all - write a whole line, retrying on EINTR; errors are ignored (nowhere to report) */
-static void write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-}
-
 /* log_vmsg - format one line and send it to every destination */
 void log_vmsg(enum log_level lvl, const char *fmt, va_list ap)
 {
@@ -124,7 +109,7 @@ void log_vmsg(enum log_level lvl, const char *fmt, va_list ap)
 	if (log_targets & LOG_TO_STDERR) {
 		n = snprintf(line, sizeof(line), "%s: %s%s\n", log_ident_buf, level_prefix[lvl], text);
 		if (n > 0)
-			write_all(STDERR_FILENO, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+			(void)fd_write_all(STDERR_FILENO, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
 	}
 	if (log_targets & LOG_TO_SYSLOG)
 		syslog(level_syslog[lvl], "%s%s", level_prefix[lvl], text);
@@ -141,7 +126,7 @@ void log_vmsg(enum log_level lvl, const char *fmt, va_list ap)
 		n = snprintf(line, sizeof(line), "%s %s %s[%ld]: %s%s\n", stamp, host, log_ident_buf,
 			     (long)getpid(), level_prefix[lvl], text);
 		if (n > 0)
-			write_all(log_fd, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+			(void)fd_write_all(log_fd, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
 	}
 	errno = saved_errno;
 }

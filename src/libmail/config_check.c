@@ -17,23 +17,6 @@
 #include "libmail/cidr.h"
 #include "libmail/dict.h"
 
-/* is_table_spec - does item look like "type:name" with a known table type? */
-static bool is_table_spec(const char *item)
-{
-	const char *colon = strchr(item, ':');
-	char type[32];
-	size_t n;
-
-	if (colon == NULL || colon == item)
-		return false;
-	n = (size_t)(colon - item);
-	if (n >= sizeof(type))
-		return false;
-	memcpy(type, item, n);
-	type[n] = '\0';
-	return dict_type_known(type);
-}
-
 /* where - file and line of name's explicit setting (or the file alone) */
 static const char *where(struct config *cfg, const char *name, int *line_r)
 {
@@ -77,7 +60,7 @@ static int check_overlap(struct config *cfg, const char *a, const char *b, const
 	for (i = 0; i < nb; i++) {
 		char fix[512];
 
-		if (is_table_spec(lb[i]) || !domain_in((const char *const *)copy, lb[i]))
+		if (dict_is_spec(lb[i]) || !domain_in((const char *const *)copy, lb[i]))
 			continue;
 		snprintf(fix, sizeof(fix), fix_fmt, lb[i]);
 		diag_add(diags, DIAG_ERROR, file, line, fix, "do not list domain %s in BOTH %s and %s", lb[i],
@@ -103,7 +86,7 @@ enum net_item_kind check_network_item(const char *item, const char *param, const
 	}
 	if (*p == '/')
 		return NET_ITEM_FILE;
-	if (is_table_spec(p))
+	if (dict_is_spec(p))
 		return NET_ITEM_TABLE;
 	/* an address or network: digits and dots, or IPv6 (in brackets or with ':') */
 	if (!(*p == '[' || strchr(p, ':') || strchr(p, '/') || ascii_isdigit(*p)))

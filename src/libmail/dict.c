@@ -271,3 +271,17 @@ int dict_parse_source(const char *path, const struct buf *src, int flags, dict_s
 	buf_free(&value);
 	return rc;
 }
+
+/* dict_is_spec - "type:name" with a type from the registry */
+bool dict_is_spec(const char *item)
+{
+	const char *colon = strchr(item, ':');
+	char type[32];
+	size_t n;
+
+	if (colon == NULL || colon == item || (n = (size_t)(colon - item)) >= sizeof(type))
+		return false;
+	memcpy(type, item, n);
+	type[n] = '\0';
+	return dict_type_known(type);
+}

@@ -78,5 +78,7 @@ const char *dict_spec(const struct dict *d);
 
 /* dict_type_known - is there a table type of this name (without ':')? */
 bool dict_type_known(const char *type);
+/* dict_is_spec - does item look like "type:name" with a known table type? */
+bool dict_is_spec(const char *item);
 
 #endif

@@ -83,20 +83,6 @@ static struct entry *list_push(struct matchlist *l, enum entry_kind kind, bool n
 	return e;
 }
 
-/* is_table - "type:name" with a known table type? */
-static bool is_table(const char *item)
-{
-	const char *colon = strchr(item, ':');
-	char type[32];
-	size_t n;
-
-	if (colon == NULL || colon == item || (n = (size_t)(colon - item)) >= sizeof(type))
-		return false;
-	memcpy(type, item, n);
-	type[n] = '\0';
-	return dict_type_known(type);
-}
-
 static int add_item(struct matchlist *l, const char *item, bool negate, match_read_fn *rd, int depth,
 		    const char *where);
 
@@ -156,7 +142,7 @@ static int add_item(struct matchlist *l, const char *item, bool negate, match_re
 	}
 	if (*item == '/')
 		return add_file(l, item, negate, rd, depth);
-	if (is_table(item)) {
+	if (dict_is_spec(item)) {
 		d = dict_open(item, DICT_FLAGS_DEFAULT, &err);
 		if (d == NULL) {
 			snprintf(compile_err, sizeof(compile_err), "%s: %s", l->param, err);

@@ -136,20 +136,6 @@ static struct rule *push(struct rlist *l, enum op op, const char *name)
 	return &l->v[l->n++];
 }
 
-/* is_table_spec - "type:name" with a known type? */
-static bool is_table_spec(const char *item)
-{
-	const char *colon = strchr(item, ':');
-	char type[32];
-	size_t n;
-
-	if (colon == NULL || colon == item || (n = (size_t)(colon - item)) >= sizeof(type))
-		return false;
-	memcpy(type, item, n);
-	type[n] = '\0';
-	return dict_type_known(type);
-}
-
 /* compile_list - one parameter; returns the number of errors reported */
 static int compile_list(struct config *cfg, const char *param, struct rlist *l, bool *guarded,
 			struct diag_list *diags)
@@ -201,7 +187,7 @@ static int compile_list(struct config *cfg, const char *param, struct rlist *l, 
 			*guarded = true;
 		if (spec == NULL)
 			continue;
-		if (!is_table_spec(spec)) {
+		if (!dict_is_spec(spec)) {
 			diag_add(diags, DIAG_ERROR, file, line, "use one of hash:, cdb:, texthash:, static:, inline:{...}, cidr:",
 				 "%s: %s: unsupported lookup table \"%s\"", param, name, spec);
 			rule->op = OP_BROKEN;

@@ -14,28 +14,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lib/fdio.h"
+
 #define COPY_CHUNK (64 * 1024)
-
-/* dlv_write_all - write everything or fail */
-int dlv_write_all(int fd, const void *p, size_t n)
-{
-	const char *c = p;
-
-	while (n > 0) {
-		ssize_t w = write(fd, c, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			if (w == 0)
-				errno = EIO;
-			return -1;
-		}
-		c += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
 
 /* copy_loop - bounded pread/write copy */
 static int copy_loop(int out_fd, int in_fd, uint64_t off, uint64_t len)
@@ -53,7 +34,7 @@ static int copy_loop(int out_fd, int in_fd, uint64_t off, uint64_t len)
 				errno = EIO; /* the queue file is shorter than its envelope says */
 			return -1;
 		}
-		if (dlv_write_all(out_fd, buf, (size_t)r) != 0)
+		if (fd_write_all(out_fd, buf, (size_t)r) != 0)
 			return -1;
 		off += (uint64_t)r;
 		len -= (uint64_t)r;

@@ -60,8 +60,6 @@ struct dlv_result {
  * (copy_file_range(2), falling back to a bounded pread/write loop). 0, or -1 with errno.
  */
 int dlv_copy(int out_fd, int in_fd, uint64_t off, uint64_t len);
-/* dlv_write_all - write n bytes, retrying short writes and EINTR; 0, or -1 with errno */
-int dlv_write_all(int fd, const void *p, size_t n);
 /* dlv_dsn_errno - the DSN code for a failed system call (mbox_dsn): def when nothing specific */
 const char *dlv_dsn_errno(int err, const char *def);
 /* dlv_set - fill r: status from the first digit of dsn, text formatted */

@@ -20,6 +20,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "lib/fdio.h"
 #include "lib/buf.h"
 #include "lib/safefile.h"
 
@@ -148,7 +149,7 @@ enum dlv_status maildir_deliver(const char *path, const struct dlv_msg *msg, con
 			goto out;
 		}
 	}
-	if (dlv_chown(fd, own) != 0 || dlv_write_all(fd, msg->prepend, msg->prepend_len) != 0 ||
+	if (dlv_chown(fd, own) != 0 || fd_write_all(fd, msg->prepend, msg->prepend_len) != 0 ||
 	    dlv_copy(fd, msg->fd, msg->offset, msg->size) != 0 || fdatasync(fd) != 0 || fstat(fd, &st) != 0) {
 		rc = fail(res, errno, "write", buf_cstr(&tmp));
 		goto out;

@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lib/fdio.h"
 #include "lib/buf.h"
 #include "lib/safefile.h"
 
@@ -84,12 +85,12 @@ static int fcntl_lock(int fd, const struct mbox_lock *lk)
 static int put(struct buf *out, int fd, const void *p, size_t n)
 {
 	if (out->len + n > CHUNK) {
-		if (dlv_write_all(fd, out->data, out->len) != 0)
+		if (fd_write_all(fd, out->data, out->len) != 0)
 			return -1;
 		buf_reset(out);
 	}
 	if (n >= CHUNK)
-		return dlv_write_all(fd, p, n);
+		return fd_write_all(fd, p, n);
 	if (buf_append(out, p, n) != 0) {
 		errno = ENOMEM;
 		return -1;
@@ -215,7 +216,7 @@ enum dlv_status mbox_deliver(const char *path, const struct dlv_msg *msg, const 
 	strftime(date, sizeof(date), "%a %b %e %H:%M:%S %Y", &tm);
 	if (buf_printf(&out, "From %s %s\n", sender[0] ? sender : "MAILER-DAEMON", date) != 0 ||
 	    put(&out, fd, msg->prepend, msg->prepend_len) != 0 || copy_quoted(&out, fd, msg) != 0 ||
-	    put(&out, fd, "\n", 1) != 0 || dlv_write_all(fd, out.data, out.len) != 0 || fdatasync(fd) != 0) {
+	    put(&out, fd, "\n", 1) != 0 || fd_write_all(fd, out.data, out.len) != 0 || fdatasync(fd) != 0) {
 		int err = errno == 0 ? EIO : errno;
 
 		/* leave nothing behind: back to the size before this append */

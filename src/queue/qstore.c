@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/fdio.h"
 #include "lib/buf.h"
 #include "lib/log.h"
 #include "lib/safefile.h"
@@ -78,49 +79,6 @@ static int file_fail(struct qstore_file *f, const char **error_r, const char *fm
 	if (error_r)
 		*error_r = f->err;
 	return -1;
-}
-
-/* write_all - write n bytes, retrying short writes and EINTR; 0 or -1 (errno) */
-static int write_all(int fd, const void *p, size_t n)
-{
-	const char *c = p;
-
-	while (n > 0) {
-		ssize_t w = write(fd, c, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			if (w == 0)
-				errno = EIO;
-			return -1;
-		}
-		c += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-/* pwrite_all - pwrite n bytes at off; 0 or -1 (errno) */
-static int pwrite_all(int fd, const void *p, size_t n, off_t off)
-{
-	const char *c = p;
-
-	while (n > 0) {
-		ssize_t w = pwrite(fd, c, n, off);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			if (w == 0)
-				errno = EIO;
-			return -1;
-		}
-		c += w;
-		n -= (size_t)w;
-		off += w;
-	}
-	return 0;
 }
 
 /* id_valid - is id exactly a queue id? */
@@ -227,7 +185,7 @@ static int file_flush(struct qstore_file *f, const char **error_r)
 {
 	if (f->wbuf.len == 0)
 		return 0;
-	if (write_all(f->fd, f->wbuf.data, f->wbuf.len) != 0)
+	if (fd_write_all(f->fd, f->wbuf.data, f->wbuf.len) != 0)
 		return file_fail(f, error_r, "%s: cannot write queue file: %s", f->id, strerror(errno));
 	f->flushed += f->wbuf.len;
 	buf_reset(&f->wbuf);
@@ -355,7 +313,7 @@ int qstore_append(struct qstore_file *f, const void *p, size_t n, const char **e
 		if (file_flush(f, error_r) != 0)
 			return -1;
 		if (n >= f->qs->write_buffer) { /* large pieces go straight to the file */
-			if (write_all(f->fd, p, n) != 0)
+			if (fd_write_all(f->fd, p, n) != 0)
 				return file_fail(f, error_r, "%s: cannot write queue file: %s", f->id,
 						 strerror(errno));
 			f->flushed += n;
@@ -386,7 +344,7 @@ int qstore_finish(struct qstore_file *f, const char **error_r)
 	if (file_flush(f, error_r) != 0)
 		return -1;
 	qfile_put_len(len, (uint32_t)f->content_size);
-	if (pwrite_all(f->fd, len, sizeof(len), (off_t)f->len_off) != 0)
+	if (fd_pwrite_all(f->fd, len, sizeof(len), (off_t)f->len_off) != 0)
 		return file_fail(f, error_r, "%s: cannot write queue file: %s", f->id, strerror(errno));
 	if (qfile_put_end(&f->wbuf, f->nrcpt, f->content_size) != 0)
 		return file_fail(f, error_r, "%s: queue file buffer overflow", f->id);
@@ -713,7 +671,7 @@ int qstore_mark_rcpt(struct qstore_msg *m, size_t i, enum qfile_rcpt_status st, 
 		return -1;
 	}
 	r = &m->env.rcpts[i];
-	if (pwrite_all(m->fd, slot, sizeof(slot), (off_t)r->status_offset) != 0) {
+	if (fd_pwrite_all(m->fd, slot, sizeof(slot), (off_t)r->status_offset) != 0) {
 		*error_r = errf("%s: cannot update queue file: %s", m->id, strerror(errno));
 		return -1;
 	}
