@@ -23,6 +23,7 @@ typedef int cli_cmd_fn(struct cli *cli, int argc, char **argv);
 cli_cmd_fn cmd_conf;
 cli_cmd_fn cmd_check;
 cli_cmd_fn cmd_postmap;
+cli_cmd_fn cmd_service;
 
 /* cli_usage_error - print "postern CMD: message" and a usage hint; returns EXIT_USAGE */
 int cli_usage_error(const struct cli *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -30,6 +30,8 @@ static const struct command commands[] = {
 	  "validate main.cf, master.cf, lookup tables and mailbox directories; each finding with a fix" },
 	{ "postmap", cmd_postmap, "postmap [-f] [-w] [-q KEY|-q -] [TYPE:]FILE...",
 	  "build an indexed lookup table from its text source, or query a table (-q); -f keeps key case, -w no duplicate warnings" },
+	{ "service", cmd_service, "service NAME",
+	  "run one service process (the master does this; see src/master/service.h)" },
 	{ "start", NULL, "start [-f]", "start the mail system (not implemented yet)" },
 	{ "stop", NULL, "stop", "stop the mail system (not implemented yet)" },
 	{ "reload", NULL, "reload", "re-read the configuration (not implemented yet)" },

@@ -1,0 +1,41 @@
+/*
+ * cmd_service.c - `postern service NAME`: run one service process (started by the master)
+ *
+ * The master execs the postern binary with "service NAME" and the environment
+ * described in src/master/service.h. Each service is one row of the table
+ * below: its main function takes the CLI context (for the configuration
+ * directory) and the remaining arguments. Running a service by hand is
+ * possible for tests (pass listening sockets as descriptors 3.. and set
+ * $POSTERN_LISTEN_FDS) but administrators use `postern start`.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+struct service_entry {
+	const char *name;
+	cli_cmd_fn *main;
+	const char *what;
+};
+
+static const struct service_entry services[] = {
+	/* { "smtpd", smtpd_main, "SMTP server" }, -- one row per service, added with the service */
+	{ NULL, NULL, NULL },
+};
+
+int cmd_service(struct cli *cli, int argc, char **argv)
+{
+	size_t i;
+
+	if (argc < 2)
+		return cli_usage_error(cli, "which service?");
+	for (i = 0; services[i].name; i++)
+		if (strcmp(services[i].name, argv[1]) == 0)
+			return services[i].main(cli, argc - 1, argv + 1);
+	fprintf(stderr, "postern service: unknown service \"%s\"; known:", argv[1]);
+	for (i = 0; services[i].name; i++)
+		fprintf(stderr, " %s", services[i].name);
+	fputc('\n', stderr);
+	return EXIT_USAGE;
+}

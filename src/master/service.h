@@ -1,0 +1,57 @@
+/*
+ * service.h - the contract between the master and the services it starts
+ *
+ * The master (root when started by root) binds every listener, then starts each
+ * service by fork + execve of the postern binary itself:
+ *
+ *     postern -c CONFIG_DIR service NAME
+ *
+ * with, in the child, before execve:
+ *   - the service's listening sockets on descriptors 3, 4, ... (SERVICE_LISTEN_FD_BASE),
+ *     their count in $POSTERN_LISTEN_FDS (0 or unset: none);
+ *   - $POSTERN_SERVICE: the master.cf service field of the line that started it
+ *     (e.g. "127.0.0.1:2525" or "smtp"), and $POSTERN_SERVICE_LINE its line number,
+ *     so the service applies that line's -o overrides (mastercf_service_config());
+ *   - privileges dropped when the master is root: network-facing services (smtpd)
+ *     and the queue manager run as mail_owner (setgroups, setgid, setuid, in that
+ *     order); the delivery agent "virtual" stays root and switches its effective
+ *     uid/gid to the mailbox owner for each delivery, as Postfix's virtual(8) does.
+ *     When the master is not root, nothing changes uid (it logs that once).
+ *
+ * Signals from the master to a service:
+ *   SIGTERM  stop: stop accepting, let sessions in progress finish (bounded by a
+ *            deadline), exit 0. Reload = the master starts new processes with
+ *            the new configuration and sends SIGTERM to the old ones.
+ *   SIGKILL  the deadline passed.
+ * A service that exits non-zero or on a signal is restarted by the master with
+ * a backoff, and the master logs why.
+ *
+ * Between services (all under queue_directory, created by the master):
+ *   public/qmgr      unix datagram socket of the queue manager. smtpd sends
+ *                    "I<queue id>" after each committed message; `postern queue
+ *                    flush` sends "F". The queue manager also rescans incoming/
+ *                    at start and periodically, so a lost datagram delays, never loses.
+ *   private/virtual  unix stream socket of the virtual delivery agent: requests
+ *                    from the queue manager, one per recipient (see queue/dlvproto.h).
+ *   pid/master.pid   the master's pid, locked (fcntl) while it runs: `postern
+ *                    status|stop|reload` read it; a stale file is never trusted.
+ *
+ * Tests:    tests/e2e/test_master.py, tests/e2e/test_smtpd.py
+ */
+#ifndef POSTERN_SERVICE_H
+#define POSTERN_SERVICE_H
+
+#define SERVICE_LISTEN_FD_BASE 3
+#define SERVICE_ENV_LISTEN_FDS "POSTERN_LISTEN_FDS"
+#define SERVICE_ENV_NAME "POSTERN_SERVICE"
+#define SERVICE_ENV_LINE "POSTERN_SERVICE_LINE"
+
+#define SERVICE_QMGR_SOCKET "public/qmgr"
+#define SERVICE_VIRTUAL_SOCKET "private/virtual"
+#define SERVICE_PID_FILE "pid/master.pid"
+
+/* datagrams to the queue manager */
+#define QMGR_MSG_NEW 'I'   /* "I<queue id>": a message was committed to incoming/ */
+#define QMGR_MSG_FLUSH 'F' /* "F": retry every deferred message now */
+
+#endif
