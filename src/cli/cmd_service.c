@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "smtpd/smtpd.h"
 
 struct service_entry {
 	const char *name;
@@ -20,7 +21,7 @@ struct service_entry {
 };
 
 static const struct service_entry services[] = {
-	/* { "smtpd", smtpd_main, "SMTP server" }, -- one row per service, added with the service */
+	{ "smtpd", smtpd_main, "SMTP server" },
 	{ NULL, NULL, NULL },
 };
 

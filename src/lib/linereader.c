@@ -190,6 +190,14 @@ size_t linereader_take(struct linereader *lr, size_t max, struct slice *out)
 	return n;
 }
 
+/* linereader_untake - return bytes of the last take */
+void linereader_untake(struct linereader *lr, size_t n)
+{
+	ASSERT(n <= lr->start);
+	lr->start -= n;
+	lr->scanned = 0;
+}
+
 /* linereader_clear - drop all buffered input */
 void linereader_clear(struct linereader *lr)
 {

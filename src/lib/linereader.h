@@ -98,6 +98,11 @@ size_t linereader_pending(const struct linereader *lr);
  * reader. Returns the number of bytes taken (0 when nothing is buffered).
  */
 size_t linereader_take(struct linereader *lr, size_t max, struct slice *out);
+/*
+ * linereader_untake - give back the last n bytes of the previous linereader_take()
+ * (n <= what it took), before any other call: a decoder used fewer bytes than it was shown
+ */
+void linereader_untake(struct linereader *lr, size_t n);
 /* linereader_clear - drop every buffered byte and any pending skip (EOF stays set) */
 void linereader_clear(struct linereader *lr);
 
