@@ -405,6 +405,29 @@ static void test_take_and_clear(void **state)
 	linereader_free(&lr);
 }
 
+/* test_untake - bytes a decoder did not use go back, in order, before later input */
+static void test_untake(void **state)
+{
+	struct linereader lr;
+	struct slice sl;
+	struct lr_line line;
+
+	(void)state;
+	linereader_init(&lr, 100, 0);
+	assert_int_equal(linereader_feed(&lr, "data.\r\nNOOP\r\n", 13), 0);
+	assert_int_equal(linereader_take(&lr, 100, &sl), 13);
+	linereader_untake(&lr, 6);
+	assert_int_equal(linereader_pending(&lr), 6);
+	assert_int_equal(linereader_feed(&lr, "QUIT\r\n", 6), 0);
+	assert_int_equal(linereader_next(&lr, &line), LR_LINE);
+	assert_int_equal(line.text.n, 4);
+	assert_memory_equal(line.text.p, "NOOP", 4);
+	assert_int_equal(linereader_next(&lr, &line), LR_LINE);
+	assert_memory_equal(line.text.p, "QUIT", 4);
+	assert_int_equal(linereader_next(&lr, &line), LR_NEED_MORE);
+	linereader_free(&lr);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -414,6 +437,7 @@ int main(void)
 		cmocka_unit_test(test_buffer_limit),
 		cmocka_unit_test(test_space_commit),
 		cmocka_unit_test(test_take_and_clear),
+		cmocka_unit_test(test_untake),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
