@@ -74,6 +74,7 @@ struct glue {
 	size_t n_conns;
 	int64_t timeout_s, error_sleep_s, client_limit, session_limit;
 	bool stopping;
+	bool stop_expired;      /* the SIGTERM deadline passed */
 	struct event *stop_timer;
 	int qmgr_fd;
 	struct sockaddr_un qmgr_addr;
@@ -219,6 +220,13 @@ static void conn_step(struct conn *c)
 			return;
 		}
 		smtpd_session_idle(c->s);
+		if (c->g->stop_expired) {
+			/* its commit finished after the deadline: no further transactions */
+			smtpd_session_shutdown(c->s);
+			(void)flush(c);
+			conn_free(c);
+			return;
+		}
 		conn_wait(c, EV_READ);
 		return;
 	}
@@ -449,6 +457,7 @@ static void stop_deadline(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	g->stop_expired = true;
 	for (c = g->conns; c; c = next) {
 		next = c->next;
 		if (c->waiting)

@@ -411,3 +411,33 @@ def test_sigterm_lets_session_finish(smtpd):
     c.quit()
     assert sd.proc.wait(timeout=10) == 0
     assert len(sd.incoming()) == 1
+
+
+def test_qmgr_notified(smtpd):
+    sd = smtpd()
+    pub = sd.dir / "queue" / "public"
+    pub.mkdir(exist_ok=True)
+    q = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    q.bind(str(pub / "qmgr"))
+    q.settimeout(5)
+    c = sd.smtp()
+    c.helo("x")
+    c.mail("a@remote.test")
+    c.rcpt("john@example.org")
+    code, msg = c.data(b"Subject: n\r\n\r\nnotify\r\n")
+    assert code == 250
+    assert q.recv(100) == b"I" + msg.split()[-1]
+    c.quit()
+    q.close()
+
+
+def test_sigterm_deadline_closes_idle_sessions(smtpd):
+    sd = smtpd()
+    s = sd.raw()
+    read_replies(s, 1)
+    t = time.time()
+    sd.proc.send_signal(signal.SIGTERM)
+    r = read_replies(s, 1, timeout=20)
+    assert r and r[0].startswith(b"421 4.3.2 ")
+    assert 8 < time.time() - t < 15
+    assert sd.proc.wait(timeout=10) == 0
