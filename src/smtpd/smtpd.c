@@ -182,7 +182,7 @@ static void conn_step(struct conn *c)
 	int f;
 
 	for (;;) {
-		w = smtpd_session_run(c->s, c->eof && linereader_pending(smtpd_session_input(c->s)) == 0);
+		w = smtpd_session_run(c->s, c->eof);
 		f = flush(c);
 		if (f < 0) {
 			smtpd_session_lost(c->s);

@@ -776,8 +776,6 @@ enum smtpd_want smtpd_session_run(struct smtpd_session *s, bool eof)
 	return SMTPD_WANT_READ;
 }
 
-/* smtpd_session_sleep_done - the error sleep passed (the glue calls run again) */
-
 /* smtpd_session_timeout - 421 and log */
 void smtpd_session_timeout(struct smtpd_session *s)
 {

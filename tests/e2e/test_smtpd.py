@@ -441,3 +441,19 @@ def test_sigterm_deadline_closes_idle_sessions(smtpd):
     assert r and r[0].startswith(b"421 4.3.2 ")
     assert 8 < time.time() - t < 15
     assert sd.proc.wait(timeout=10) == 0
+
+
+def test_eof_after_partial_line(smtpd):
+    sd = smtpd()
+    s = sd.raw()
+    read_replies(s, 1)
+    s.sendall(b"NOOP\r\nNOOP")
+    s.shutdown(socket.SHUT_WR)
+    assert read_replies(s, 1) == [b"250 2.0.0 Ok"]
+    assert s.recv(100) == b""
+    time.sleep(0.2)
+    assert "lost connection after NOOP from unknown[127.0.0.1]" in sd.log()
+    # the server still answers others (it did not spin or die)
+    c = sd.smtp()
+    assert c.noop()[0] == 250
+    c.quit()
