@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "queue/virtual.h"
 
 struct service_entry {
 	const char *name;
@@ -21,6 +22,7 @@ struct service_entry {
 
 static const struct service_entry services[] = {
 	/* { "smtpd", smtpd_main, "SMTP server" }, -- one row per service, added with the service */
+	{ "virtual", virtual_main, "virtual mailbox delivery agent" },
 	{ NULL, NULL, NULL },
 };
 

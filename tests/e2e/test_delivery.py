@@ -1,0 +1,201 @@
+"""test_delivery.py - the virtual delivery agent (`postern service virtual`) end to end.
+
+A re-rooted HOWTO configuration (tables built with postmap), a queue file written in Postern's
+queue format (qfile.h) into active/, and requests sent over private/virtual in the dlvproto
+format (dlvproto.h) as the queue manager sends them. Checks the Maildir and mbox results, the
+owner (virtual_uid_maps) and mode, the prepended Return-Path:/Delivered-To:, unknown users,
+virtual_minimum_uid, and that a malformed request is fatal for the agent.
+"""
+import os
+import shutil
+import socket
+import struct
+import subprocess
+import tempfile
+import time
+
+import pytest
+
+from conftest import HOWTO, Postern, postern_bin
+
+ROOT_RUN = os.geteuid() == 0
+VUID = 5000 if ROOT_RUN else os.getuid()
+VGID = 5000 if ROOT_RUN else os.getgid()
+
+
+def qfile(qid, sender, rcpts, content):
+    """A queue file (qfile.h layout) with pending recipients [(orig, addr)]."""
+    def rec(t, payload):
+        return t + struct.pack(">I", len(payload)) + payload
+
+    def s(x):
+        x = x.encode()
+        return struct.pack(">H", len(x)) + x
+
+    out = b"POSTERN-QUEUE 1\n"
+    out += rec(b"T", struct.pack(">Q", int(time.time() * 1e6)))
+    out += rec(b"I", qid.encode()) + rec(b"S", sender.encode())
+    out += rec(b"C", s("127.0.0.1") + s("localhost") + s("test") + s("ESMTP") + s(""))
+    out += rec(b"P", bytes([0, 0, 0]) + s(""))
+    for orig, addr in rcpts:
+        slot = b"P" + bytes(12) + b"\0\0" + bytes(300)
+        out += rec(b"R", bytes([0]) + s(orig) + s(addr) + s("") + slot)
+    out += rec(b"M", content) + rec(b"E", struct.pack(">IQ", len(rcpts), len(content)))
+    return out
+
+
+def request(qid, idx, addr, orig, queue="active"):
+    def s(x):
+        x = x.encode()
+        return struct.pack(">H", len(x)) + x
+    body = b"Q\x01" + s(qid) + s(queue) + struct.pack(">I", idx) + s(addr) + s(orig)
+    return struct.pack(">I", len(body)) + body
+
+
+def read_reply(sock):
+    def exact(n):
+        b = b""
+        while len(b) < n:
+            c = sock.recv(n - len(b))
+            assert c, "agent closed the connection"
+            b += c
+        return b
+    n = struct.unpack(">I", exact(4))[0]
+    body = exact(n)
+    assert body[:2] == b"A\x01"
+    status = chr(body[2])
+    dl = struct.unpack(">H", body[3:5])[0]
+    dsn = body[5:5 + dl].decode()
+    tl = struct.unpack(">H", body[5 + dl:7 + dl])[0]
+    text = body[7 + dl:7 + dl + tl].decode()
+    assert 7 + dl + tl == len(body)
+    return status, dsn, text
+
+
+@pytest.fixture
+def agent():
+    top = tempfile.mkdtemp(prefix="postern-dlv-")
+    os.chmod(top, 0o755)
+    etc = os.path.join(top, "etc")
+    spool = os.path.join(top, "spool")
+    queue = os.path.join(top, "queue")
+    os.mkdir(etc)
+    os.mkdir(spool, 0o755)
+    for name in ("main.cf", "virtual_mailbox", "virtual_alias"):
+        text = (HOWTO / name).read_text()
+        text = text.replace("/etc/postfix", etc).replace("/var/spool/mail", spool)
+        if name == "main.cf":
+            text += "\nqueue_directory = %s\nmail_owner = %s\n" % (
+                queue, "nobody" if ROOT_RUN else os.environ.get("USER", "root"))
+            text += "virtual_uid_maps = static:%d\nvirtual_gid_maps = static:%d\n" % (VUID, VGID)
+            text += "virtual_minimum_uid = %d\n" % min(VUID, 100)
+        with open(os.path.join(etc, name), "w") as f:
+            f.write(text)
+    with open(os.path.join(etc, "master.cf"), "w") as f:
+        f.write("")
+    # the mailbox owner must be able to create its mailboxes
+    dom = os.path.join(spool, "example.org")
+    os.mkdir(dom, 0o700)
+    if ROOT_RUN:
+        os.chown(dom, VUID, VGID)
+    pn = Postern(etc)
+    pn.run("postmap", os.path.join(etc, "virtual_mailbox"), check=True)
+    pn.run("postmap", os.path.join(etc, "virtual_alias"), check=True)
+    env = dict(os.environ, ASAN_OPTIONS="detect_leaks=0")
+    env.pop("POSTERN_LISTEN_FDS", None)
+    proc = subprocess.Popen([postern_bin(), "-c", etc, "service", "virtual"], env=env,
+                            stderr=subprocess.PIPE, text=True)
+    path = os.path.join(queue, "private", "virtual")
+    for _ in range(200):
+        if os.path.exists(path):
+            break
+        time.sleep(0.05)
+    assert os.path.exists(path), proc.stderr.read() if proc.poll() is not None else "no socket"
+    yield {"top": top, "etc": etc, "spool": spool, "queue": queue, "path": path, "proc": proc}
+    if proc.poll() is None:
+        proc.terminate()
+        proc.wait(10)
+    shutil.rmtree(top)
+
+
+def put_queue_file(a, qid, sender, rcpts, content=b"Subject: hi\n\nhello\nFrom me\n"):
+    active = os.path.join(a["queue"], "active")
+    with open(os.path.join(active, qid), "wb") as f:
+        f.write(qfile(qid, sender, rcpts, content))
+
+
+def ask(a, *reqs):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(a["path"])
+    out = []
+    for r in reqs:
+        s.sendall(r)
+        out.append(read_reply(s))
+    s.close()
+    return out
+
+
+def test_socket_mode(agent):
+    st = os.stat(agent["path"])
+    assert st.st_mode & 0o777 == 0o600
+
+
+def test_maildir_and_mbox_delivery(agent):
+    qid = "4jZ5pv083N054fnj"
+    put_queue_file(agent, qid, "jane@example.org",
+                   [("johnsmith@example.org", "john@example.org"), ("jane@example.org", "jane@example.org")])
+    r = ask(agent, request(qid, 0, "john@example.org", "johnsmith@example.org"),
+            request(qid, 1, "jane@example.org", "jane@example.org"))
+    assert r[0] == ("O", "2.0.0", "delivered to maildir"), r
+    assert r[1] == ("O", "2.0.0", "delivered to mailbox")
+    new = os.path.join(agent["spool"], "example.org", "john", "new")
+    files = os.listdir(new)
+    assert len(files) == 1
+    p = os.path.join(new, files[0])
+    st = os.stat(p)
+    assert st.st_uid == VUID and st.st_mode & 0o777 == 0o600
+    data = open(p, "rb").read()
+    assert data.startswith(b"Return-Path: <jane@example.org>\nDelivered-To: john@example.org\n")
+    assert data.endswith(b"hello\nFrom me\n")
+    mbox = os.path.join(agent["spool"], "example.org", "jane")
+    data = open(mbox, "rb").read()
+    assert data.startswith(b"From jane@example.org ")
+    assert b"\nDelivered-To: jane@example.org\n" in data and b"\n>From me\n" in data
+    assert os.stat(mbox).st_uid == VUID
+    agent["proc"].terminate()
+    err = agent["proc"].communicate(timeout=10)[1]
+    assert ("%s: to=<john@example.org>, orig_to=<johnsmith@example.org>, relay=virtual" % qid) in err
+    assert "status=sent (delivered to maildir)" in err
+
+
+def test_unknown_user_bounces(agent):
+    qid = "4jZ5pv083N054fnk"
+    put_queue_file(agent, qid, "jane@example.org", [("nobody@example.org", "nobody@example.org")])
+    r = ask(agent, request(qid, 0, "nobody@example.org", "nobody@example.org"))
+    assert r == [("B", "5.1.1", 'unknown user: "nobody@example.org"')]
+
+
+def test_unwritable_mailbox_defers(agent):
+    if not ROOT_RUN:
+        pytest.skip("needs a uid that cannot write the spool")
+    os.chown(os.path.join(agent["spool"], "example.org"), 0, 0)
+    qid = "4jZ5pv083N054fnl"
+    put_queue_file(agent, qid, "", [("john@example.org", "john@example.org")])
+    r = ask(agent, request(qid, 0, "john@example.org", "john@example.org"))
+    assert r[0][0] == "D" and r[0][1].startswith("4."), r
+    assert "maildir delivery failed" in r[0][2]
+
+
+def test_missing_queue_file_defers(agent):
+    r = ask(agent, request("4jZ5pv083N054fnm", 0, "john@example.org", "john@example.org"))
+    assert r[0][0] == "D" and "cannot open queue file" in r[0][2]
+
+
+def test_malformed_request_is_fatal(agent):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(agent["path"])
+    body = b"Q\x01" + b"\x00\x03a/b"
+    s.sendall(struct.pack(">I", len(body)) + body)
+    agent["proc"].wait(10)
+    assert agent["proc"].returncode != 0
+    assert "bad request from qmgr" in agent["proc"].stderr.read()
