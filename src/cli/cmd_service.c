@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "queue/qmgr.h"
 #include "queue/virtual.h"
 
 struct service_entry {
@@ -22,6 +23,7 @@ struct service_entry {
 
 static const struct service_entry services[] = {
 	/* { "smtpd", smtpd_main, "SMTP server" }, -- one row per service, added with the service */
+	{ "qmgr", qmgr_main, "queue manager" },
 	{ "virtual", virtual_main, "virtual mailbox delivery agent" },
 	{ NULL, NULL, NULL },
 };

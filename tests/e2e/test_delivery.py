@@ -72,8 +72,7 @@ def read_reply(sock):
     return status, dsn, text
 
 
-@pytest.fixture
-def agent():
+def start_agent(qmgr=False):
     top = tempfile.mkdtemp(prefix="postern-dlv-")
     os.chmod(top, 0o755)
     etc = os.path.join(top, "etc")
@@ -111,11 +110,45 @@ def agent():
             break
         time.sleep(0.05)
     assert os.path.exists(path), proc.stderr.read() if proc.poll() is not None else "no socket"
-    yield {"top": top, "etc": etc, "spool": spool, "queue": queue, "path": path, "proc": proc}
-    if proc.poll() is None:
-        proc.terminate()
-        proc.wait(10)
-    shutil.rmtree(top)
+    a = {"top": top, "etc": etc, "spool": spool, "queue": queue, "path": path, "proc": proc, "qmgr": None}
+    if qmgr:
+        a["qmgr"] = subprocess.Popen([postern_bin(), "-c", etc, "service", "qmgr"], env=env,
+                                     stderr=subprocess.PIPE, text=True)
+        wait_for(lambda: os.path.exists(os.path.join(queue, "public", "qmgr")), a["qmgr"])
+    return a
+
+
+def stop(a):
+    for k in ("qmgr", "proc"):
+        p = a[k]
+        if p and p.poll() is None:
+            p.terminate()
+            p.wait(10)
+    shutil.rmtree(a["top"])
+
+
+def wait_for(cond, proc=None, timeout=10):
+    end = time.time() + timeout
+    while time.time() < end:
+        if cond():
+            return True
+        assert proc is None or proc.poll() is None, proc.stderr.read()
+        time.sleep(0.05)
+    return False
+
+
+@pytest.fixture
+def agent():
+    a = start_agent()
+    yield a
+    stop(a)
+
+
+@pytest.fixture
+def mta():
+    a = start_agent(qmgr=True)
+    yield a
+    stop(a)
 
 
 def put_queue_file(a, qid, sender, rcpts, content=b"Subject: hi\n\nhello\nFrom me\n"):
@@ -199,3 +232,102 @@ def test_malformed_request_is_fatal(agent):
     agent["proc"].wait(10)
     assert agent["proc"].returncode != 0
     assert "bad request from qmgr" in agent["proc"].stderr.read()
+
+
+# --- the queue manager and the agent together --------------------------------------------------
+
+SEQ = iter("bcdfghjklmnpqrstvwxyz")
+
+
+def inject(a, sender, rcpts, content=b"Subject: hi\n\nhello\n"):
+    """Commit a queue file to incoming/ as smtpd does and notify the queue manager."""
+    qid = "4jZ5pv083N054f" + next(SEQ) + "b"
+    inc = os.path.join(a["queue"], "incoming")
+    with open(os.path.join(inc, qid + ".tmp"), "wb") as f:
+        f.write(qfile(qid, sender, [(r, r) for r in rcpts], content))
+    os.rename(os.path.join(inc, qid + ".tmp"), os.path.join(inc, qid))
+    notify(a, "I" + qid)
+    return qid
+
+
+def notify(a, text):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    s.sendto(text.encode(), os.path.join(a["queue"], "public", "qmgr"))
+    s.close()
+
+
+def queue_files(a, q):
+    return [f for f in os.listdir(os.path.join(a["queue"], q)) if not f.endswith(".tmp")]
+
+
+def queue_empty(a):
+    return all(not queue_files(a, q) for q in ("incoming", "active", "deferred"))
+
+
+def maildir_new(a, user):
+    d = os.path.join(a["spool"], "example.org", user, "new")
+    return [open(os.path.join(d, f), "rb").read() for f in sorted(os.listdir(d))] if os.path.isdir(d) else []
+
+
+def mbox(a, user="jane"):
+    p = os.path.join(a["spool"], "example.org", user)
+    return open(p, "rb").read() if os.path.exists(p) else b""
+
+
+def test_qmgr_delivers_alias_fanout_once(mta):
+    inject(mta, "someone@example.net", ["team@example.org", "john@example.org", "johnsmith@example.org"])
+    assert wait_for(lambda: queue_empty(mta), mta["qmgr"])
+    john = maildir_new(mta, "john")
+    assert len(john) == 1, john
+    assert john[0].startswith(b"Return-Path: <someone@example.net>\nDelivered-To: john@example.org\n")
+    assert mbox(mta).count(b"\nDelivered-To: jane@example.org\n") == 1
+    mta["qmgr"].terminate()
+    err = mta["qmgr"].communicate(timeout=10)[1]
+    assert "from=<someone@example.net>, size=" in err and "nrcpt=3 (queue active)" in err
+    assert ": removed" in err
+
+
+def test_qmgr_bounces_unknown_user_to_local_sender(mta):
+    inject(mta, "jane@example.org", ["nobody@example.org"])
+    assert wait_for(lambda: b"multipart/report" in mbox(mta) and queue_empty(mta), mta["qmgr"])
+    box = mbox(mta)
+    assert box.startswith(b"From MAILER-DAEMON ")
+    assert b"nobody@example.org" in box and b"5.1.1" in box
+
+
+def test_qmgr_never_bounces_null_sender(mta):
+    qid = inject(mta, "", ["nobody@example.org"])
+    assert wait_for(lambda: queue_empty(mta), mta["qmgr"])
+    time.sleep(0.3)
+    assert queue_empty(mta) and mbox(mta) == b""
+    mta["qmgr"].terminate()
+    err = mta["qmgr"].communicate(timeout=10)[1]
+    assert qid + ": removed" in err and "non-delivery notification" not in err
+
+
+def test_qmgr_defers_then_flush_delivers_once(mta):
+    if not ROOT_RUN:
+        pytest.skip("needs a uid that cannot write the spool")
+    dom = os.path.join(mta["spool"], "example.org")
+    os.chown(dom, 0, 0)
+    qid = inject(mta, "someone@example.net", ["john@example.org"])
+    assert wait_for(lambda: queue_files(mta, "deferred") == [qid], mta["qmgr"])
+    st = os.stat(os.path.join(mta["queue"], "deferred", qid))
+    assert st.st_mtime > time.time() + 200  # next retry: minimal_backoff_time (300s) away
+    notify(mta, "I" + qid)  # not due: a wake-up does not retry it
+    time.sleep(0.3)
+    assert queue_files(mta, "deferred") == [qid] and maildir_new(mta, "john") == []
+    os.chown(dom, VUID, VGID)
+    notify(mta, "F")
+    assert wait_for(lambda: queue_empty(mta), mta["qmgr"])
+    notify(mta, "F")
+    time.sleep(0.3)
+    assert len(maildir_new(mta, "john")) == 1
+
+
+def test_qmgr_defers_remote_recipients(mta):
+    qid = inject(mta, "jane@example.org", ["someone@remote.test"])
+    assert wait_for(lambda: queue_files(mta, "deferred") == [qid], mta["qmgr"])
+    mta["qmgr"].terminate()
+    err = mta["qmgr"].communicate(timeout=10)[1]
+    assert "status=deferred (outbound SMTP delivery is not implemented yet)" in err
