@@ -331,3 +331,60 @@ def test_qmgr_defers_remote_recipients(mta):
     mta["qmgr"].terminate()
     err = mta["qmgr"].communicate(timeout=10)[1]
     assert "status=deferred (outbound SMTP delivery is not implemented yet)" in err
+
+
+# --- postern sendmail and postern queue ---------------------------------------------------------
+
+def sendmail(a, *args, input="Subject: hi\nFrom: x\n\nhello\n.\nnot sent\n"):
+    return Postern(a["etc"]).run("sendmail", *args, input=input)
+
+
+def queue(a, *args):
+    return Postern(a["etc"]).run("queue", *args)
+
+
+def test_sendmail_delivers_with_received_header(mta):
+    p = sendmail(mta, "-f", "jane@example.org", "johnsmith@example.org")
+    assert p.returncode == 0, p.stderr
+    assert wait_for(lambda: len(maildir_new(mta, "john")) == 1 and queue_empty(mta), mta["qmgr"])
+    msg = maildir_new(mta, "john")[0]
+    assert msg.startswith(b"Return-Path: <jane@example.org>\nDelivered-To: john@example.org\nReceived: by ")
+    assert b"(Postern, from userid %d)" % os.getuid() in msg
+    assert msg.endswith(b"\nhello\n")  # the lone "." ended the message
+
+
+def test_sendmail_i_keeps_dot_lines(mta):
+    p = sendmail(mta, "-i", "-f", "jane@example.org", "john@example.org", input="\r\nA\r\n.\r\nB\r\n")
+    assert p.returncode == 0, p.stderr
+    assert wait_for(lambda: len(maildir_new(mta, "john")) == 1, mta["qmgr"])
+    assert maildir_new(mta, "john")[0].endswith(b"\nA\n.\nB\n")
+
+
+def test_queue_list_delete_hold_release(agent):
+    # no queue manager: messages stay in incoming/
+    assert queue(agent).stdout == "Mail queue is empty\n"
+    p = queue(agent, "flush")
+    assert p.returncode == 0 and "not running" in p.stdout
+    assert sendmail(agent, "-f", "jane@example.org", "john@example.org").returncode == 0
+    assert sendmail(agent, "-f", "jane@example.org", "jane@example.org").returncode == 0
+    ids = sorted(queue_files(agent, "incoming"))
+    assert len(ids) == 2
+    out = queue(agent).stdout
+    assert ids[0] in out and "jane@example.org" in out and "john@example.org" in out
+    assert "Kbytes in 2 Requests." in out
+    assert queue(agent, "hold", ids[0]).returncode == 0
+    assert queue_files(agent, "hold") == [ids[0]]
+    assert ids[0] + "!" in queue(agent).stdout
+    assert queue(agent, "release", ids[0]).returncode == 0
+    assert queue_files(agent, "deferred") == [ids[0]] and queue_files(agent, "hold") == []
+    assert queue(agent, "delete", ids[1]).returncode == 0
+    assert queue_files(agent, "incoming") == []
+    assert queue(agent, "delete", "ALL").returncode == 0
+    assert queue(agent).stdout == "Mail queue is empty\n"
+
+
+def test_queue_shows_deferral_reason(mta):
+    qid = inject(mta, "jane@example.org", ["someone@remote.test"])
+    assert wait_for(lambda: queue_files(mta, "deferred") == [qid], mta["qmgr"])
+    out = queue(mta).stdout
+    assert "(outbound SMTP delivery is not implemented yet)" in out and "someone@remote.test" in out
