@@ -171,6 +171,9 @@ def ask(a, *reqs):
 def test_socket_mode(agent):
     st = os.stat(agent["path"])
     assert st.st_mode & 0o777 == 0o600
+    if ROOT_RUN:
+        import pwd
+        assert st.st_uid == pwd.getpwnam("nobody").pw_uid  # mail_owner
 
 
 def test_maildir_and_mbox_delivery(agent):
@@ -314,6 +317,8 @@ def test_qmgr_defers_then_flush_delivers_once(mta):
     assert wait_for(lambda: queue_files(mta, "deferred") == [qid], mta["qmgr"])
     st = os.stat(os.path.join(mta["queue"], "deferred", qid))
     assert st.st_mtime > time.time() + 200  # next retry: minimal_backoff_time (300s) away
+    out = Postern(mta["etc"]).run("queue").stdout
+    assert "(maildir delivery failed" in out and "john@example.org" in out, out
     notify(mta, "I" + qid)  # not due: a wake-up does not retry it
     time.sleep(0.3)
     assert queue_files(mta, "deferred") == [qid] and maildir_new(mta, "john") == []
@@ -388,3 +393,21 @@ def test_queue_shows_deferral_reason(mta):
     assert wait_for(lambda: queue_files(mta, "deferred") == [qid], mta["qmgr"])
     out = queue(mta).stdout
     assert "(outbound SMTP delivery is not implemented yet)" in out and "someone@remote.test" in out
+
+
+def test_uid_below_minimum_bounces(agent):
+    agent["proc"].terminate()
+    agent["proc"].wait(10)
+    with open(os.path.join(agent["etc"], "main.cf"), "a") as f:
+        f.write("virtual_minimum_uid = %d\n" % (VUID + 1))
+    os.unlink(agent["path"])
+    env = dict(os.environ, ASAN_OPTIONS="detect_leaks=0")
+    env.pop("POSTERN_LISTEN_FDS", None)
+    agent["proc"] = subprocess.Popen([postern_bin(), "-c", agent["etc"], "service", "virtual"], env=env,
+                                     stderr=subprocess.PIPE, text=True)
+    assert wait_for(lambda: os.path.exists(agent["path"]), agent["proc"])
+    qid = "4jZ5pv083N054fnn"
+    put_queue_file(agent, qid, "jane@example.org", [("john@example.org", "john@example.org")])
+    r = ask(agent, request(qid, 0, "john@example.org", "john@example.org"))
+    assert r == [("B", "5.3.5", "mail system configuration error")]
+    assert maildir_new(agent, "john") == []
