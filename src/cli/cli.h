@@ -24,6 +24,8 @@ cli_cmd_fn cmd_conf;
 cli_cmd_fn cmd_check;
 cli_cmd_fn cmd_postmap;
 cli_cmd_fn cmd_service;
+cli_cmd_fn cmd_queue;
+cli_cmd_fn cmd_sendmail;
 
 /* cli_usage_error - print "postern CMD: message" and a usage hint; returns EXIT_USAGE */
 int cli_usage_error(const struct cli *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

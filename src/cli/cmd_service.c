@@ -12,6 +12,8 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "queue/qmgr.h"
+#include "queue/virtual.h"
 #include "smtpd/smtpd.h"
 
 struct service_entry {
@@ -22,6 +24,8 @@ struct service_entry {
 
 static const struct service_entry services[] = {
 	{ "smtpd", smtpd_main, "SMTP server" },
+	{ "qmgr", qmgr_main, "queue manager" },
+	{ "virtual", virtual_main, "virtual mailbox delivery agent" },
 	{ NULL, NULL, NULL },
 };
 

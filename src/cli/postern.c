@@ -39,9 +39,9 @@ static const struct command commands[] = {
 	{ "doveconf", NULL, "doveconf [-n|-d]", "show dovecot.conf settings (not implemented yet)" },
 	{ "pw", NULL, "pw [-s SCHEME] [-u USER] [-p PASS] [-t HASH] [-l]",
 	  "make or test password hashes (not implemented yet)" },
-	{ "queue", NULL, "queue [list|flush|delete ID|hold ID|release ID]",
-	  "inspect and manage the mail queue (not implemented yet)" },
-	{ "sendmail", NULL, "sendmail [options] [recipient...]", "submit a message (not implemented yet)" },
+	{ "queue", cmd_queue, "queue [list|flush|delete ID|ALL|hold ID|release ID]",
+	  "inspect and manage the mail queue" },
+	{ "sendmail", cmd_sendmail, "sendmail [-f SENDER] [-i] recipient... < message", "submit a message" },
 };
 
 static const struct command *current;
