@@ -282,3 +282,16 @@ def test_children_run_as_mail_owner(sysdir):
         uid_line = [l for l in f if l.startswith("Uid:")][0]
     nobody = pwd.getpwnam("nobody").pw_uid
     assert uid_line.split()[1:] == [str(nobody)] * 4
+
+
+def test_reload_replaces_children(sysdir):
+    need_smtpd(sysdir)
+    assert sysdir.run("start").returncode == 0
+    pid = master_pid(sysdir)
+    assert wait_for(lambda: smtpd_child(pid) is not None)
+    old = smtpd_child(pid)
+    assert sysdir.run("reload").returncode == 0
+    assert wait_for(lambda: smtpd_child(pid) not in (None, old))
+    assert wait_for(lambda: gone(old))
+    assert can_connect(sysdir.port)
+    assert "killed by signal" not in log_text(sysdir)
