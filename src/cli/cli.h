@@ -8,6 +8,8 @@
 #ifndef POSTERN_CLI_H
 #define POSTERN_CLI_H
 
+#include <stdbool.h>
+
 #define EXIT_OK 0
 #define EXIT_NOTFOUND 1
 #define EXIT_USAGE 2
@@ -26,6 +28,13 @@ cli_cmd_fn cmd_postmap;
 cli_cmd_fn cmd_service;
 cli_cmd_fn cmd_queue;
 cli_cmd_fn cmd_sendmail;
+cli_cmd_fn cmd_start;
+cli_cmd_fn cmd_stop;
+cli_cmd_fn cmd_reload;
+cli_cmd_fn cmd_status;
+
+/* service_known - true when `postern service NAME` exists (cmd_service.c's table) */
+bool service_known(const char *name);
 
 /* cli_usage_error - print "postern CMD: message" and a usage hint; returns EXIT_USAGE */
 int cli_usage_error(const struct cli *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

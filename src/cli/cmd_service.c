@@ -8,6 +8,7 @@
  * possible for tests (pass listening sockets as descriptors 3.. and set
  * $POSTERN_LISTEN_FDS) but administrators use `postern start`.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -28,6 +29,17 @@ static const struct service_entry services[] = {
 	{ "virtual", virtual_main, "virtual mailbox delivery agent" },
 	{ NULL, NULL, NULL },
 };
+
+/* service_known - true when NAME is a row of the service table */
+bool service_known(const char *name)
+{
+	size_t i;
+
+	for (i = 0; services[i].name; i++)
+		if (strcmp(services[i].name, name) == 0)
+			return true;
+	return false;
+}
 
 int cmd_service(struct cli *cli, int argc, char **argv)
 {
