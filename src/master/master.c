@@ -34,6 +34,7 @@
 #include "lib/buf.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
+#include "libmail/svclog.h"
 #include "master/master.h"
 #include "master/service.h"
 
@@ -539,12 +540,9 @@ static int daemonize(struct master *m, bool *parent_r)
 /* log_setup - the master's log destinations */
 static void log_setup(struct master *m, bool with_stderr)
 {
-	const char *file = config_get(m->mc.cfg, "maillog_file"), *err;
-	const char *name = config_get(m->mc.cfg, "syslog_name");
-	int targets = file && *file ? LOG_TO_FILE : LOG_TO_SYSLOG;
+	const char *err;
 
-	log_init(name && *name ? name : "postern", "master", targets | (with_stderr ? LOG_TO_STDERR : 0),
-		 file && *file ? file : NULL, &err);
+	service_log_init(m->mc.cfg, "master", with_stderr ? LOG_TO_STDERR : 0, &err);
 }
 
 int master_run(const char *dir, struct master_conf *mc, bool foreground)

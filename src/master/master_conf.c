@@ -23,6 +23,7 @@
 #include "libmail/restrict.h"
 #include "master/master.h"
 #include "master/service.h"
+#include "queue/qstore.h"
 
 /* master_load - main.cf + master.cf, validated as `postern check` does */
 int master_load(const char *dir, struct master_conf *mc, struct diag_list *diags)
@@ -187,7 +188,32 @@ static int make_dir(const char *path, mode_t mode, uid_t uid, gid_t gid, const c
 	return 0;
 }
 
-/* master_dirs - the queue directory and its pid/ public/ private/ */
+/* make_log - create maillog_file (0640) writable by mail_owner; nothing to do when unset */
+static int make_log(const char *path, uid_t uid, gid_t gid, const char **error_r)
+{
+	static char err[600];
+	int fd;
+
+	if (path == NULL || *path == '\0')
+		return 0;
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
+	if (fd < 0 || (geteuid() == 0 && fchown(fd, uid, gid) < 0)) {
+		snprintf(err, sizeof(err), "maillog_file %s: %s", path, strerror(errno));
+		*error_r = err;
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+/*
+ * master_dirs - the queue directory with its queues and pid/ public/ private/,
+ * and maillog_file, all made here before any service starts: the services run
+ * as mail_owner and cannot create them in the root-owned queue directory, and
+ * they must be able to append to the log.
+ */
 int master_dirs(struct config *cfg, const char **error_r)
 {
 	const char *q = config_get(cfg, "queue_directory");
@@ -228,6 +254,16 @@ int master_dirs(struct config *cfg, const char **error_r)
 		rc = make_dir(p, 0700, uid, gid, error_r);
 		free(p);
 	}
+	if (rc == 0) {
+		/* incoming/ active/ deferred/ ...: owned by mail_owner, as qstore makes them */
+		struct qstore qs;
+
+		if (qstore_open(&qs, q, uid, gid, error_r) < 0)
+			return -1;
+		qstore_close(&qs);
+	}
+	if (rc == 0)
+		rc = make_log(config_get(cfg, "maillog_file"), uid, gid, error_r);
 	return rc;
 }
 

@@ -59,6 +59,7 @@
 #include "lib/log.h"
 #include "lib/timeid.h"
 #include "lib/xalloc.h"
+#include "libmail/svclog.h"
 #include "libmail/config.h"
 #include "libmail/diag.h"
 #include "libmail/dsn.h"
@@ -536,6 +537,8 @@ int qmgr_main(struct cli *cli, int argc, char **argv)
 	if (!(q.cfg = config_load(cli->config_dir, &dl)) || diag_has_errors(&dl))
 		fatal("cannot load the configuration from %s", cli->config_dir);
 	diag_free(&dl);
+	if (service_log_init(q.cfg, "qmgr", LOG_TO_STDERR, &err) < 0)
+		log_warn("maillog_file: %s", err);
 	if (!(qdir = config_get(q.cfg, "queue_directory")))
 		fatal("no queue_directory");
 	q.myhostname = config_get(q.cfg, "myhostname");

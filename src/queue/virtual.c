@@ -47,6 +47,7 @@
 #include "lib/log.h"
 #include "lib/timeid.h"
 #include "lib/xalloc.h"
+#include "libmail/svclog.h"
 #include "libmail/addr_lookup.h"
 #include "libmail/config.h"
 #include "libmail/diag.h"
@@ -416,6 +417,8 @@ int virtual_main(struct cli *cli, int argc, char **argv)
 	if (!(va.cfg = config_load(cli->config_dir, &dl)) || diag_has_errors(&dl))
 		fatal("cannot load the configuration from %s", cli->config_dir);
 	diag_free(&dl);
+	if (service_log_init(va.cfg, "virtual", LOG_TO_STDERR, &err) < 0)
+		log_warn("maillog_file: %s", err);
 	va.root = geteuid() == 0;
 	qdir = config_get(va.cfg, "queue_directory");
 	owner = config_get(va.cfg, "mail_owner");

@@ -42,6 +42,7 @@
 
 #include "lib/log.h"
 #include "lib/xalloc.h"
+#include "libmail/svclog.h"
 #include "libmail/mastercf.h"
 #include "libmail/resolve.h"
 #include "master/service.h"
@@ -562,12 +563,9 @@ static struct config *service_config(const char *dir, struct config *base, struc
 /* setup_logging - maillog_file or syslog, with this service's syslog_name */
 static void setup_logging(struct config *cfg)
 {
-	const char *file = config_get(cfg, "maillog_file");
-	const char *name = config_get(cfg, "syslog_name");
 	const char *err;
 
-	if (log_init(name && *name ? name : "postern", "smtpd", file && *file ? LOG_TO_FILE : LOG_TO_SYSLOG,
-		     file && *file ? file : NULL, &err) < 0)
+	if (service_log_init(cfg, "smtpd", 0, &err) < 0)
 		log_warn("maillog_file: %s", err);
 }
 

@@ -653,8 +653,7 @@ void smtpd_session_committed(struct smtpd_session *s)
 		snprintf(t, sizeof(t), "Ok: queued as %s", id);
 		reply(s, 250, "2.0.0", t);
 		s->cnt_ok[s->cur_counter]++;
-		log_info("%s: from=<%s>, size=%" PRIu64 ", nrcpt=%zu (queue active)", id,
-			 log_sanitize(s->sender, 300), qstore_file_size(s->file), s->nrcpt);
+		/* the from=/size=/nrcpt= line is qmgr's when it takes the message, as in Postfix */
 		smtpd_notify_qmgr(s->srv, id);
 	} else {
 		log_warn("%s: queue file commit: %s", qstore_file_id(s->file), qstore_file_error(s->file));

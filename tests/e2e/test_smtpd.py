@@ -167,7 +167,8 @@ def test_message_queued(smtpd):
     time.sleep(0.2)
     log = sd.log()
     assert "%s: client=unknown[127.0.0.1]" % qid in log
-    assert "%s: from=<sender@remote.test>, size=" % qid in log
+    # the from=/size=/nrcpt= line is the queue manager's (as in Postfix), not smtpd's
+    assert "%s: from=<" % qid not in log
     assert "ehlo=1 mail=1 rcpt=1 data=1 quit=1 commands=5" in log
 
 
