@@ -112,6 +112,8 @@ install: $(B)/postern
 	install -m 0755 $(B)/postern $(DESTDIR)$(PREFIX)/sbin/postern
 	install -m 0644 docs/postern.1 $(DESTDIR)$(PREFIX)/share/man/man1/postern.1
 	install -m 0644 README.md docs/*.md $(DESTDIR)$(PREFIX)/share/doc/postern/
+	install -d $(DESTDIR)$(PREFIX)/lib/systemd/system
+	sed 's|/usr/sbin/postern|$(PREFIX)/sbin/postern|g' docs/postern.service > $(DESTDIR)$(PREFIX)/lib/systemd/system/postern.service
 
 clean:
 	rm -rf $(B)

@@ -69,6 +69,9 @@ struct master {
 	struct event *sig[5];
 	struct event *kill_timer;
 	bool stopping, root;
+	bool foreground; /* started with -f: services keep the master's stderr */
+	int qmgr_fd;       /* public/qmgr, bound by the master before any service starts */
+	int virtual_fd;    /* private/virtual, likewise: no start-up race between services */
 	uid_t uid;
 	gid_t gid;
 	int report_fd;      /* readiness pipe to `postern start`, -1 when done */
@@ -190,6 +193,21 @@ static _Noreturn void child_exec(struct master *m, struct proc *p)
 		maxfd = 65536;
 	for (fd = SERVICE_LISTEN_FD_BASE + (int)n; fd < maxfd; fd++)
 		close(fd);
+	/*
+	 * A daemonized master's stderr is /dev/null: give the service maillog_file
+	 * as its stderr instead, so an error before its own logging is set up
+	 * (an unreadable main.cf, say) is in the log and not lost.
+	 */
+	const char *maillog = config_get(m->mc.cfg, "maillog_file");
+
+	if (!m->foreground && maillog && *maillog) {
+		int lfd = open(maillog, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
+
+		if (lfd >= 0) {
+			dup2(lfd, STDERR_FILENO);
+			close(lfd);
+		}
+	}
 	snprintf(num, sizeof(num), "%zu", n);
 	setenv(SERVICE_ENV_LISTEN_FDS, num, 1);
 	if (p->svcname) {
@@ -275,9 +293,32 @@ static int conf_procs(struct master *m, struct master_conf *mc, char *err, size_
 		}
 		free(addrs);
 	}
-	for (i = 0; implicit[i]; i++)
-		if (service_known(implicit[i]))
-			proc_new(m, implicit[i], NULL);
+	for (i = 0; implicit[i]; i++) {
+		int *fdp = strcmp(implicit[i], "qmgr") == 0 ? &m->qmgr_fd : &m->virtual_fd;
+		struct proc *p;
+
+		if (!service_known(implicit[i]))
+			continue;
+		/* the socket exists before any service runs, so none can miss another's */
+		if (*fdp < 0) {
+			const char *why = NULL;
+
+			*fdp = strcmp(implicit[i], "qmgr") == 0
+				       ? master_unix_socket(config_get(mc->cfg, "queue_directory"), SERVICE_QMGR_SOCKET,
+							    SOCK_DGRAM, 0666, m->root, m->uid, m->gid, &why)
+				       : master_unix_socket(config_get(mc->cfg, "queue_directory"),
+							    SERVICE_VIRTUAL_SOCKET, SOCK_STREAM, 0600, m->root, m->uid,
+							    m->gid, &why);
+			if (*fdp < 0) {
+				snprintf(err, errlen, "%s", why);
+				return -1;
+			}
+		}
+		p = proc_new(m, implicit[i], NULL);
+		p->fds = xmalloc(sizeof(*p->fds));
+		p->fds[0] = *fdp;
+		p->n_fds = 1;
+	}
 	return 0;
 }
 
@@ -569,6 +610,8 @@ int master_run(const char *dir, struct master_conf *mc, bool foreground)
 		fatal("cannot find my own executable: %s", strerror(errno));
 	m.exe[n] = '\0';
 	m.root = geteuid() == 0;
+	m.qmgr_fd = m.virtual_fd = -1;
+	m.foreground = foreground;
 	if (m.root) {
 		const char *owner = config_get(m.mc.cfg, "mail_owner");
 		struct passwd *pw = getpwnam(owner ? owner : "");

@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "libmail/config.h"
 #include "libmail/diag.h"
@@ -71,5 +72,13 @@ int master_dirs(struct config *cfg, const char **error_r);
  * of the pid file lock), 0 when none. Never trusts a stale pid file.
  */
 long master_running(struct config *cfg);
+
+/*
+ * master_unix_socket - bind the unix socket queue_directory/NAME of a service
+ * (SOCK_STREAM sockets also listen) with mode, owned by uid:gid when root.
+ * Returns the descriptor, or -1 with *error_r.
+ */
+int master_unix_socket(const char *qdir, const char *name, int type, mode_t mode, bool root, uid_t uid,
+		       gid_t gid, const char **error_r);
 
 #endif

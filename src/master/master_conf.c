@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "lib/xalloc.h"
@@ -265,6 +266,34 @@ int master_dirs(struct config *cfg, const char **error_r)
 	if (rc == 0)
 		rc = make_log(config_get(cfg, "maillog_file"), uid, gid, error_r);
 	return rc;
+}
+
+/* master_unix_socket - bind queue_directory/NAME (stream: also listen) for a service; fd or -1 */
+int master_unix_socket(const char *qdir, const char *name, int type, mode_t mode, bool root, uid_t uid,
+		       gid_t gid, const char **error_r)
+{
+	static char err[600];
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int fd;
+
+	if ((size_t)snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/%s", qdir, name) >= sizeof(sun.sun_path)) {
+		snprintf(err, sizeof(err), "queue_directory %s: too long for a socket path", qdir);
+		*error_r = err;
+		return -1;
+	}
+	if ((fd = socket(AF_UNIX, type | SOCK_CLOEXEC, 0)) < 0)
+		goto fail;
+	unlink(sun.sun_path);
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 || chmod(sun.sun_path, mode) < 0 ||
+	    (root && chown(sun.sun_path, uid, gid) < 0) || (type == SOCK_STREAM && listen(fd, 128) < 0))
+		goto fail;
+	return fd;
+fail:
+	snprintf(err, sizeof(err), "socket %s: %s", sun.sun_path, strerror(errno));
+	*error_r = err;
+	if (fd >= 0)
+		close(fd);
+	return -1;
 }
 
 /* master_running - the pid file lock's holder, or 0 */

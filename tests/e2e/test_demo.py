@@ -1,49 +1,110 @@
-"""test_demo.py - the configuration `make run` generates is valid and self-consistent.
+"""test_demo.py - `make run`'s demo: a generated configuration, and a server that delivers.
 
 scripts/demo writes a demo configuration (domain example.test, user demo@example.test,
-loopback ports, self-signed certificate) and validates it with the real binary.
+loopback ports, self-signed certificate), validates it and runs `postern start -f`.
 """
 import os
+import pathlib
+import shutil
+import smtplib
+import socket
 import stat
 import subprocess
+import tempfile
+import time
+
+import pytest
 
 from conftest import ROOT, Postern, postern_bin
 
 
-def run_demo(tmp_path):
-    env = dict(os.environ, DEMO_DIR=str(tmp_path / "demo"))
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+@pytest.fixture
+def demo():
+    # readable by the unprivileged services (pytest's tmp_path is under a 0700 directory)
+    base = pathlib.Path(tempfile.mkdtemp(prefix="postern-demo-test-", dir="/var/tmp"))
+    os.chmod(base, 0o755)
+    port = free_port()
+    env = dict(os.environ, DEMO_DIR=str(base / "demo"), DEMO_SMTP_PORT=str(port))
     env.pop("POSTERN_CONFIG", None)
-    return subprocess.run([str(ROOT / "scripts" / "demo"), postern_bin()], env=env,
-                          capture_output=True, text=True, timeout=120)
+    procs = []
+
+    def start():
+        p = subprocess.Popen([str(ROOT / "scripts" / "demo"), postern_bin()], env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        procs.append(p)
+        end = time.time() + 30
+        while time.time() < end and p.poll() is None:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                return p
+            except OSError:
+                time.sleep(0.1)
+        out, err = p.communicate(timeout=10) if p.poll() is not None else ("", "")
+        raise AssertionError(f"demo did not start: {out}\n{err}")
+
+    def stop():
+        Postern(base / "demo" / "etc").run("stop")
+        p = procs[-1]
+        out, err = p.communicate(timeout=30)
+        return p.returncode, out, err
+
+    yield base / "demo", port, start, stop
+    for p in procs:
+        if p.poll() is None:
+            Postern(base / "demo" / "etc").run("stop")
+            p.wait(timeout=30)
+    shutil.rmtree(base, ignore_errors=True)
 
 
-def test_demo_generates_valid_config(tmp_path):
-    p = run_demo(tmp_path)
-    assert p.returncode == 0, p.stdout + p.stderr
-    etc = tmp_path / "demo" / "etc"
+def test_demo_generates_valid_config(demo):
+    d, port, start, stop = demo
+    start()
+    rc, out, err = stop()
+    assert rc == 0, err
+    etc = d / "etc"
     for name in ("main.cf", "master.cf", "dovecot.conf", "passwd", "cert.pem", "key.pem",
                  "virtual_mailbox.db", "virtual_alias.db"):
         assert (etc / name).is_file(), name
-    # the private key is not readable by others
     assert stat.S_IMODE(os.stat(etc / "key.pem").st_mode) == 0o600
     # postern check found nothing to complain about
-    assert "error" not in p.stderr and "warning" not in p.stderr, p.stderr
-    assert "demo@example.test" in p.stdout and "127.0.0.1:2525" in p.stdout
+    assert "error:" not in err and "warning:" not in err, err
+    assert "demo@example.test" in out and f"127.0.0.1:{port}" in out
 
 
-def test_demo_tables_answer(tmp_path):
-    assert run_demo(tmp_path).returncode == 0
-    etc = tmp_path / "demo" / "etc"
-    pn = Postern(etc)
-    q = pn.run("postmap", "-q", "demo@example.test", "hash:" + str(etc / "virtual_mailbox"), check=True)
-    assert q.stdout == "example.test/demo/\n"
-    q = pn.run("conf", "virtual_mailbox_domains", "inet_interfaces", check=True)
-    assert q.stdout == "virtual_mailbox_domains = example.test\ninet_interfaces = loopback-only\n"
+def test_demo_delivers_mail(demo):
+    d, port, start, stop = demo
+    start()
+    s = smtplib.SMTP("127.0.0.1", port, timeout=30)
+    assert s.sendmail("you@example.net", ["demo@example.test"], "Subject: hi\r\n\r\nhello demo\r\n") == {}
+    s.quit()
+    new = d / "mail" / "example.test" / "demo" / "new"
+    end = time.time() + 20
+    while time.time() < end and not (new.is_dir() and any(new.iterdir())):
+        time.sleep(0.1)
+    log = (d / "log" / "postern.log").read_text()
+    files = list(new.iterdir()) if new.is_dir() else []
+    assert len(files) == 1 and b"hello demo" in files[0].read_bytes(), log
+    # never delivered as root
+    assert files[0].stat().st_uid != 0
+    assert "status=sent (delivered to maildir)" in (d / "log" / "postern.log").read_text()
+    rc, out, err = stop()
+    assert rc == 0, err
 
 
-def test_demo_is_idempotent(tmp_path):
-    assert run_demo(tmp_path).returncode == 0
-    main_cf = (tmp_path / "demo" / "etc" / "main.cf").read_text()
-    p = run_demo(tmp_path)
-    assert p.returncode == 0, p.stderr
-    assert (tmp_path / "demo" / "etc" / "main.cf").read_text() == main_cf
+def test_demo_is_idempotent(demo):
+    d, port, start, stop = demo
+    start()
+    stop()
+    main_cf = (d / "etc" / "main.cf").read_text()
+    start()
+    rc, out, err = stop()
+    assert rc == 0, err
+    assert (d / "etc" / "main.cf").read_text() == main_cf

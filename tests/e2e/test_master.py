@@ -4,6 +4,9 @@ Tests that need a real service process (listeners are bound only for services
 Postern has: `postern service smtpd`) skip until that service exists.
 """
 import os
+import tempfile
+import shutil
+import pathlib
 import pwd
 import signal
 import socket
@@ -30,7 +33,11 @@ def smtpd_known(p):
 
 
 @pytest.fixture
-def sysdir(tmp_path):
+def sysdir():
+    # the services run as mail_owner and must read the configuration: pytest's tmp_path is
+    # under a 0700 directory, so use a readable one (as /etc/postern is)
+    tmp_path = pathlib.Path(tempfile.mkdtemp(prefix="postern-master-", dir="/var/tmp"))
+    os.chmod(tmp_path, 0o755)
     etc = tmp_path / "etc"
     etc.mkdir()
     port = free_port()
@@ -44,6 +51,7 @@ def sysdir(tmp_path):
     p.tmp = tmp_path
     yield p
     p.run("stop")
+    shutil.rmtree(tmp_path, ignore_errors=True)
 
 
 def log_text(p):
