@@ -32,6 +32,7 @@ cli_cmd_fn cmd_start;
 cli_cmd_fn cmd_stop;
 cli_cmd_fn cmd_reload;
 cli_cmd_fn cmd_status;
+cli_cmd_fn cmd_pw;
 
 /* service_known - true when `postern service NAME` exists (cmd_service.c's table) */
 bool service_known(const char *name);
