@@ -28,7 +28,7 @@
 
 #include <openssl/crypto.h>
 
-#include "auth/pwscheme.h"
+#include "libmail/pwscheme.h"
 #include "cli/cli.h"
 #include "lib/buf.h"
 

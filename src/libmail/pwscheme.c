@@ -25,7 +25,7 @@
 #include <openssl/md5.h>
 #include <openssl/rand.h>
 
-#include "auth/pwscheme.h"
+#include "libmail/pwscheme.h"
 #include "lib/encode.h"
 #include "lib/strutil.h"
 
@@ -523,25 +523,39 @@ full:
 	return -1;
 }
 
+/*
+ * decode_digest - the binary value of a digest-kind stored value into out: in
+ * its encoding, else (no explicit suffix) in the other one when the length
+ * says so, as Dovecot does. 0, or -1 with *error_r.
+ */
+static int decode_digest(const struct scheme *s, enum enc enc, bool enc_given, const char *v, struct buf *out,
+			 const char **error_r)
+{
+	size_t vn = strlen(v), need = md_len(s), start = out->len;
+
+	if (decode(out, enc, v, vn) == 0 && out->len - start >= need &&
+	    (need == 0 || s->salt_len != 0 || out->len - start == need))
+		return 0;
+	buf_truncate(out, start);
+	if (!enc_given && need != 0 &&
+	    (vn == need * 2 ? hex_decode(out, v, vn) : base64_decode(out, v, vn)) == 0 && out->len - start >= need &&
+	    (s->salt_len != 0 || out->len - start == need))
+		return 0;
+	buf_truncate(out, start);
+	*error_r = "the stored value has the wrong length or encoding for its scheme";
+	return -1;
+}
+
 /* verify_digest - digest kinds: decode, re-derive with the stored salt, compare */
 static int verify_digest(const struct scheme *s, enum enc enc, bool enc_given, const char *v, const char *pw,
 			 const char *user, const char **error_r)
 {
 	struct buf stored = BUF_INIT(PW_PASSWORD_MAX * 2 + 256), calc = BUF_INIT(PW_PASSWORD_MAX * 2 + 256);
-	size_t vn = strlen(v), need = md_len(s);
+	size_t need = md_len(s);
 	int r = -1;
 
-	if (decode(&stored, enc, v, vn) < 0 || (need && stored.len < need) ||
-	    (need && s->salt_len == 0 && stored.len != need)) {
-		/* Dovecot's rescue: a digest stored in the other encoding */
-		buf_reset(&stored);
-		if (enc_given || need == 0 ||
-		    (vn == need * 2 ? hex_decode(&stored, v, vn) : base64_decode(&stored, v, vn)) < 0 ||
-		    stored.len < need || (s->salt_len == 0 && stored.len != need)) {
-			*error_r = "the stored value has the wrong length or encoding for its scheme";
-			goto out;
-		}
-	}
+	if (decode_digest(s, enc, enc_given, v, &stored, error_r) < 0)
+		goto out;
 	if (raw_value(s, pw, user, (const unsigned char *)stored.data + need, need ? stored.len - need : 0, &calc,
 		      error_r) < 0) {
 		if (*error_r == NULL)
@@ -611,13 +625,33 @@ out:
 	return r;
 }
 
+/*
+ * parse_stored - split "{SCHEME}value" (or a bare value in default_scheme,
+ * NULL: CRYPT) into its scheme, encoding and value. NULL when unknown.
+ */
+static const struct scheme *parse_stored(const char *stored, const char *default_scheme, enum enc *enc_r,
+					 bool *enc_given_r, const char **value_r)
+{
+	const char *name = default_scheme ? default_scheme : "CRYPT", *end;
+	size_t n = strlen(name);
+
+	*value_r = stored;
+	if (stored[0] == '{' && (end = strchr(stored, '}')) != NULL) {
+		name = stored + 1;
+		n = (size_t)(end - stored - 1);
+		*value_r = end + 1;
+	}
+	*enc_given_r = memchr(name, '.', n) != NULL;
+	return lookup(name, n, enc_r);
+}
+
 /* pw_verify - does password match stored? */
 int pw_verify(const char *stored, const char *password, const char *user, const char *default_scheme,
 	      const char **error_r)
 {
 	const struct scheme *s;
-	const char *v = stored, *end;
-	bool enc_given = false;
+	const char *v;
+	bool enc_given;
 	enum enc enc;
 
 	*error_r = NULL;
@@ -625,15 +659,7 @@ int pw_verify(const char *stored, const char *password, const char *user, const 
 		*error_r = "password too long";
 		return -1;
 	}
-	if (stored[0] == '{' && (end = strchr(stored, '}')) != NULL) {
-		s = lookup(stored + 1, (size_t)(end - stored - 1), &enc);
-		enc_given = memchr(stored + 1, '.', (size_t)(end - stored - 1)) != NULL;
-		v = end + 1;
-	} else {
-		const char *d = default_scheme ? default_scheme : "CRYPT";
-
-		s = lookup(d, strlen(d), &enc);
-	}
+	s = parse_stored(stored, default_scheme, &enc, &enc_given, &v);
 	if (s == NULL) {
 		*error_r = "unknown password scheme";
 		return -1;
@@ -664,4 +690,75 @@ int pw_verify(const char *stored, const char *password, const char *user, const 
 	}
 	*error_r = "unknown password scheme kind";
 	return -1;
+}
+
+/* same_credentials - can a value stored in scheme a serve as scheme b's credentials? */
+static bool same_credentials(const struct scheme *a, const struct scheme *b)
+{
+	if (a->kind != b->kind)
+		return false;
+	return a->kind == K_CRAM || a->kind == K_DIGEST_MD5 || (a->kind == K_SCRAM && strcmp(a->md, b->md) == 0);
+}
+
+/* pw_credentials - the secret a SASL mechanism works with, in scheme wanted */
+int pw_credentials(const char *stored, const char *wanted, const char *user, const char *default_scheme,
+		   struct buf *out, const char **error_r)
+{
+	enum enc enc, wenc;
+	bool enc_given;
+	const char *v;
+	const struct scheme *s = parse_stored(stored, default_scheme, &enc, &enc_given, &v);
+	const struct scheme *w = lookup(wanted, strlen(wanted), &wenc);
+	struct buf plain = BUF_INIT(PW_PASSWORD_MAX);
+	size_t start = out->len;
+	int r = -1;
+
+	*error_r = NULL;
+	if (s == NULL || w == NULL) {
+		*error_r = "unknown password scheme";
+		return -1;
+	}
+	if (w->kind != K_PLAIN && w->kind != K_CRAM && w->kind != K_DIGEST_MD5 && w->kind != K_SCRAM) {
+		*error_r = "no SASL mechanism works with this scheme";
+		return -1;
+	}
+	if (same_credentials(s, w)) {
+		/* the stored form is the one wanted: hand it over as is */
+		if (s->kind != K_SCRAM)
+			return decode_digest(s, enc, enc_given, v, out, error_r);
+		if (buf_puts(out, v) < 0) {
+			*error_r = "value too long";
+			return -1;
+		}
+		return 0;
+	}
+	if (s->kind != K_PLAIN) {
+		*error_r = "the stored hash cannot give what this mechanism needs (it needs the password in "
+			   "{PLAIN} or in its own scheme)";
+		return -1;
+	}
+	/* the plaintext can be turned into anything */
+	if (decode(&plain, enc, v, strlen(v)) < 0 || memchr(plain.data ? plain.data : "", '\0', plain.len)) {
+		*error_r = "malformed stored value";
+	} else if (w->kind == K_SCRAM) {
+		unsigned char salt[16], stored_key[EVP_MAX_MD_SIZE], server_key[EVP_MAX_MD_SIZE];
+		unsigned n;
+
+		if (RAND_bytes(salt, sizeof(salt)) == 1 &&
+		    scram_keys(w, buf_cstr(&plain), salt, sizeof(salt), w->rounds, stored_key, server_key, &n) == 0 &&
+		    buf_printf(out, "%u,", w->rounds) == 0 && base64_encode(out, salt, sizeof(salt)) == 0 &&
+		    buf_putc(out, ',') == 0 && base64_encode(out, stored_key, n) == 0 && buf_putc(out, ',') == 0 &&
+		    base64_encode(out, server_key, n) == 0)
+			r = 0;
+		else
+			*error_r = "SCRAM key derivation failed";
+	} else {
+		r = raw_value(w, buf_cstr(&plain), user, NULL, 0, out, error_r);
+	}
+	if (plain.data)
+		OPENSSL_cleanse(plain.data, plain.len);
+	buf_free(&plain);
+	if (r < 0)
+		buf_truncate(out, start);
+	return r;
 }

@@ -17,7 +17,7 @@
  * is tried in the other encoding, as Dovecot does.
  *
  * Runs in:  the auth service and `postern pw`; no I/O except the random source
- * API:      pw_scheme_known(), pw_generate(), pw_verify(), pw_scheme_names()
+ * API:      pw_scheme_known(), pw_generate(), pw_verify(), pw_credentials(), pw_scheme_names()
  * Tests:    tests/unit/test_pwscheme.c, tests/e2e/test_pw.py
  * Refs:     Dovecot password-scheme.c, password-scheme-crypt.c, hmac-cram-md5.c,
  *           RFC 2195 (CRAM-MD5), RFC 2831 (DIGEST-MD5), RFC 5802 (SCRAM), RFC 9106 (Argon2)
@@ -58,5 +58,18 @@ int pw_generate(const char *scheme, const char *password, const char *user, unsi
  */
 int pw_verify(const char *stored, const char *password, const char *user, const char *default_scheme,
 	      const char **error_r);
+
+/*
+ * pw_credentials - append to out the secret a SASL mechanism works with, in
+ * scheme wanted: "PLAIN" (the password: APOP), "CRAM-MD5" (the 32-byte HMAC-MD5
+ * context), "DIGEST-MD5" (the 16-byte MD5 of user:realm:password; user is
+ * "name@realm"), "SCRAM-SHA-1"/"SCRAM-SHA-256" (the text
+ * "iterations,salt,StoredKey,ServerKey"). stored must be in that scheme (or
+ * its alias, HMAC-MD5 for CRAM-MD5) or in PLAIN/CLEARTEXT, from which any of
+ * them is derived. Returns 0, or -1 with *error_r (e.g. CRAM-MD5 from a
+ * SHA512-CRYPT hash: impossible by design).
+ */
+int pw_credentials(const char *stored, const char *wanted, const char *user, const char *default_scheme,
+		   struct buf *out, const char **error_r);
 
 #endif

@@ -1,5 +1,5 @@
 /*
- * test_pwscheme.c - unit tests for src/auth/pwscheme.c against hashes made by real `doveadm pw`
+ * test_pwscheme.c - unit tests for src/libmail/pwscheme.c against hashes made by real `doveadm pw`
  *
  * Every row of shared/vectors/dovecot-pw.tsv (../shared beside the checkout, else the copy in
  * tests/shared) must verify, and the same password with a prefix must not. Every scheme must
@@ -9,7 +9,7 @@
 
 #include <stdio.h>
 
-#include "auth/pwscheme.h"
+#include "libmail/pwscheme.h"
 
 #define MAX_ROWS 128
 
