@@ -1,0 +1,66 @@
+/*
+ * mstore.h - a Maildir opened by a mail session: messages with persistent UIDs
+ *
+ * mstore_open() takes the mailbox's dovecot-uidlist lock (the file
+ * dovecot-uidlist.lock, created exclusively, as Dovecot does), moves new/ mail
+ * into cur/ (adding ":2,"), scans cur/, gives every message not yet in
+ * dovecot-uidlist the next UID (in file name order), forgets records whose file
+ * is gone, writes the new uidlist through the lock file (write, fsync, rename
+ * over dovecot-uidlist) and releases the lock. The result is a snapshot,
+ * sorted by UID: what POP3 serves for a whole session. UIDs, UIDVALIDITY and
+ * sizes agree with what Dovecot gives for the same directory, so a mailbox
+ * moves between the two without clients downloading everything again.
+ *
+ * Sizes: the physical size from ",S=" in the name or stat(); the virtual size
+ * (CRLF line ends: POP3 LIST, IMAP RFC822.SIZE) from ",W=", the uidlist's W
+ * field, or by reading the file once, after which it is stored as W in the uidlist.
+ *
+ * Runs in:  pop3 (and later imap) sessions, as the mail user
+ * API:      mstore_open(), mstore_msg_open(), mstore_commit(), mstore_close()
+ * Tests:    tests/unit/test_mstore.c (the Maildir real Dovecot served, shared/vectors)
+ * Refs:     Dovecot's Maildir documentation, maildir(5)
+ */
+#ifndef POSTERN_MSTORE_H
+#define POSTERN_MSTORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "libmail/maildir_name.h"
+
+struct mstore_msg {
+	uint32_t uid;
+	char *name;       /* file name in cur/ */
+	char *base;       /* base name (the uidlist key) */
+	char flags[MAILDIR_FLAGS_MAX + 1];
+	uint64_t size;    /* physical */
+	uint64_t vsize;   /* with CRLF line ends */
+	bool recent;      /* this session moved it from new/ */
+};
+
+struct mstore_box {
+	char *path;
+	uint32_t uidvalidity;
+	uint32_t next_uid;
+	char guid[33];
+	struct mstore_msg *msgs; /* ascending uid */
+	size_t n;
+	const char *warning;     /* a non-fatal finding for the log (rebuilt uidlist), or NULL */
+};
+
+/* mstore_open - lock, sync and snapshot the Maildir at path; 0, or -1 with *error_r */
+int mstore_open(const char *path, struct mstore_box **out, const char **error_r);
+/* mstore_msg_open - open a message read-only (following a rename by another session); fd or -1 */
+int mstore_msg_open(struct mstore_box *b, struct mstore_msg *m);
+/*
+ * mstore_commit - end of session: unlink the messages with expunge[i], add
+ * the \Seen flag (S) to those with seen[i] (either array may be NULL), and
+ * fsync cur/. Returns the number of messages that could not be expunged
+ * (0: all done), with *error_r for the first failure.
+ */
+size_t mstore_commit(struct mstore_box *b, const bool *expunge, const bool *seen, const char **error_r);
+/* mstore_close - free the snapshot; *bp = NULL */
+void mstore_close(struct mstore_box **bp);
+
+#endif
