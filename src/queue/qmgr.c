@@ -77,12 +77,14 @@
 #include "queue/dlvproto.h"
 #include "queue/qmgr.h"
 #include "queue/qmgr_sched.h"
+#include "queue/qmgr_sync.h"
 #include "queue/qmgr_transport.h"
 #include "queue/qstore.h"
 
 #define QMGR_SCAN_SECONDS 10
 #define QMGR_STOP_SECONDS 10
 #define QMGR_BOUNCE_READ_MAX (1024 * 1024)
+#define QMGR_SYNC_THREADS 4
 
 /* the transports: which address class goes to which agent socket */
 static const struct transport_def {
@@ -108,7 +110,7 @@ struct qjob {
 	struct qjob *prev, *next;
 	struct qstore_msg *m;
 	struct qrcpt *rs;        /* one per queue-file recipient */
-	size_t pending;          /* deliveries submitted and not done */
+	size_t pending;          /* deliveries and mark syncs not done yet */
 	bool examining;          /* still expanding its recipients */
 	bool broken;             /* a mark failed or a delivery was dropped: leave the file in active/ */
 	struct valias_list seen; /* the final addresses of this pass */
@@ -121,6 +123,7 @@ struct qmgr {
 	struct route *rt;
 	struct qmgr_times t;
 	struct qtransport *tr[NTRANSPORTS];
+	struct qsync *sync; /* the fdatasync of recipient marks, off the loop */
 	const char *myhostname, *mail_name;
 	struct event_base *evb;
 	struct event *scan_ev, *stop_ev;
@@ -255,10 +258,11 @@ static void finish_msg(struct qmgr *q, struct qstore_msg **mp)
 		int64_t next = now + qmgr_backoff(&q->t, arrival, now);
 		struct timespec ts[2] = { { next, 0 }, { next, 0 } };
 
+		/* the retry time first: a scan never sees the file in deferred/ without it */
+		if (futimens(m->fd, ts) < 0)
+			log_warn("%s: set retry time: %m", m->id);
 		if (qstore_move(&q->qs, m->id, m->queue, QSTORE_DEFERRED, &err) < 0)
 			log_warn("%s: %s", m->id, err);
-		else if (utimensat(q->qs.dirfd[QSTORE_DEFERRED], m->id, ts, 0) < 0)
-			log_warn("%s: set retry time: %m", m->id);
 	}
 	qstore_msg_close(mp);
 }
@@ -291,8 +295,8 @@ static void job_check(struct qmgr *q, struct qjob *j)
 	job_free(q, j);
 }
 
-/* rcpt_check - mark recipient i durably once all its final addresses have an outcome */
-static void rcpt_check(struct qjob *j, size_t i)
+/* rcpt_check - mark recipient i once all its final addresses have an outcome; the sync follows */
+static void rcpt_check(struct qmgr *q, struct qjob *j, size_t i)
 {
 	struct qrcpt *r = &j->rs[i];
 	const struct qoutcome *o = &r->worst;
@@ -302,11 +306,43 @@ static void rcpt_check(struct qjob *j, size_t i)
 	if (!r->examined || r->pending || j->broken)
 		return;
 	st = o->st == DLVPROTO_OK ? QFILE_RCPT_DELIVERED : o->st == DLVPROTO_DEFER ? QFILE_RCPT_DEFERRED : QFILE_RCPT_FAILED;
-	if (qstore_mark_rcpt(j->m, i, st, o->dsn, o->text, 0, &err) < 0) {
+	if (qstore_mark_rcpt(j->m, i, st, o->dsn, o->text, QSTORE_MARK_NOSYNC, &err) < 0) {
 		/* cannot record: leave the file in active/; it is retried at the next start */
 		log_warn("%s: %s", j->m->id, err);
 		j->broken = true;
+		return;
 	}
+	/* durable before the message can be finished (deleted): the job waits for the sync */
+	j->pending++;
+	qsync_submit(q->sync, j->m->fd, j);
+}
+
+/* stop_if_idle - stopping and nothing in flight any more: leave the loop */
+static void stop_if_idle(struct qmgr *q)
+{
+	size_t k, busy = q->sync ? qsync_pending(q->sync) : 0;
+
+	if (!q->stopping)
+		return;
+	for (k = 0; k < NTRANSPORTS; k++)
+		busy += q->tr[k] ? qtransport_inflight(q->tr[k]) : 0;
+	if (!busy)
+		event_base_loopbreak(q->evb);
+}
+
+/* on_synced - a recipient mark is durable (or could not be made so) */
+static void on_synced(void *item, int err, void *arg)
+{
+	struct qmgr *q = arg;
+	struct qjob *j = item;
+
+	if (err) {
+		log_warn("%s: cannot fsync queue file: %s", j->m->id, strerror(err));
+		j->broken = true;
+	}
+	j->pending--;
+	job_check(q, j);
+	stop_if_idle(q);
 }
 
 /* dlv_free - release a delivery */
@@ -328,17 +364,10 @@ static void on_done(struct qtransport *t, struct qdlv *d, const struct qoutcome 
 	merge(&j->rs[d->rcpt].worst, o);
 	j->rs[d->rcpt].pending--;
 	j->pending--;
-	rcpt_check(j, d->rcpt);
+	rcpt_check(q, j, d->rcpt);
 	dlv_free(d);
 	job_check(q, j);
-	if (q->stopping) {
-		size_t k, busy = 0;
-
-		for (k = 0; k < NTRANSPORTS; k++)
-			busy += qtransport_inflight(q->tr[k]);
-		if (!busy)
-			event_base_loopbreak(q->evb);
-	}
+	stop_if_idle(q);
 }
 
 /* on_drop - a delivery that will not be sent (stopping): its message stays in active/ */
@@ -409,7 +438,7 @@ static void try_rcpt(struct qmgr *q, struct qjob *j, size_t i)
 			try_address(q, j, i, j->seen.v[k].address);
 	}
 	j->rs[i].examined = true;
-	rcpt_check(j, i);
+	rcpt_check(q, j, i);
 }
 
 /* take - bring q/id into active/ and start its deliveries */
@@ -547,12 +576,12 @@ static void on_stop_deadline(evutil_socket_t fd, short what, void *arg)
 	event_base_loopbreak(arg);
 }
 
-/* on_term - stop taking work, drop what was not sent, wait for the replies in flight */
+/* on_term - stop taking work, drop what was not sent, wait for the replies and syncs in flight */
 static void on_term(evutil_socket_t sig, short what, void *arg)
 {
 	struct qmgr *q = arg;
 	struct timeval tv = { QMGR_STOP_SECONDS, 0 };
-	size_t k, busy = 0;
+	size_t k;
 
 	(void)sig;
 	(void)what;
@@ -561,12 +590,8 @@ static void on_term(evutil_socket_t sig, short what, void *arg)
 	q->stopping = true;
 	for (k = 0; k < NTRANSPORTS; k++)
 		qtransport_drop_queued(q->tr[k], on_drop, q);
-	for (k = 0; k < NTRANSPORTS; k++)
-		busy += qtransport_inflight(q->tr[k]);
-	if (!busy)
-		event_base_loopbreak(q->evb);
-	else
-		event_add(q->stop_ev, &tv);
+	event_add(q->stop_ev, &tv);
+	stop_if_idle(q);
 }
 
 /* bind_public - descriptor 3 from the master, or bind public/qmgr here (mode 0666: anyone may notify) */
@@ -660,6 +685,7 @@ static void setup(struct qmgr *q, struct cli *cli, const char **qdir_r)
 		fatal("queue %s: %s", qdir, err);
 	qstore_clean_temp(&q->qs, 3600);
 	q->evb = event_base_new();
+	q->sync = qsync_new(q->evb, QMGR_SYNC_THREADS, on_synced, q);
 	for (k = 0; k < NTRANSPORTS; k++) {
 		char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 
@@ -706,6 +732,7 @@ int qmgr_main(struct cli *cli, int argc, char **argv)
 	q.stopping = true;
 	for (k = 0; k < NTRANSPORTS; k++)
 		qtransport_free(&q.tr[k], on_drop, &q);
+	qsync_free(&q.sync); /* reports the last syncs: their messages may still be finished */
 	while (q.jobs)
 		job_free(&q, q.jobs);
 	event_free(dev);
