@@ -28,8 +28,9 @@
  *
  * Between services (all under queue_directory, created by the master):
  *   public/qmgr      unix datagram socket of the queue manager. smtpd sends
- *                    "I<queue id>" after each committed message; `postern queue
- *                    flush` sends "F". The queue manager also rescans incoming/
+ *                    "I<queue id>" after each committed message (a bare "I", scan
+ *                    incoming/, when a notification found the socket full);
+ *                    `postern queue flush` sends "F". The queue manager also rescans incoming/
  *                    at start and periodically, so a lost datagram delays, never loses.
  *   private/virtual  unix stream socket of the virtual delivery agent: requests
  *                    from the queue manager, one per recipient (see queue/dlvproto.h),

@@ -18,9 +18,10 @@
  * <name>_destination_concurrency_limit requests in flight, one per connection
  * to its agent, and this event loop goes on taking messages and reading
  * replies meanwhile. When every final address of a queue-file recipient has an
- * outcome, the recipient is marked durably (qstore_mark_rcpt): the worst of
- * them (deferred, then bounced, then delivered). When every recipient of a
- * message is marked: with none left deferred the file is deleted ("ID:
+ * outcome, the recipient is marked (qstore_mark_rcpt): the worst of them
+ * (deferred, then bounced, then delivered); the mark's fdatasync runs in
+ * qmgr_sync's threads, off the loop. When every recipient of a message is
+ * marked and synced: with none left deferred the file is deleted ("ID:
  * removed"), after a bounce (dsn_compose) for the failed ones has been
  * committed to incoming/ as a new message from <> (unless the sender is <> or
  * MAILER-DAEMON). Otherwise the file moves to deferred/ with its next retry

@@ -4,7 +4,22 @@
  * Listens on queue_directory/private/virtual (descriptor 3 when the master
  * passes it, else it creates the socket itself: mode 0600, owned by mail_owner
  * when root) and answers dlvproto requests, one delivery per request, in order,
- * per connection. For each request it opens the queue file read-only, looks the
+ * per connection.
+ *
+ * Concurrency: the process forks virtual_destination_concurrency_limit workers
+ * (at most default_process_limit; the queue manager opens at most as many
+ * connections). Each worker accepts one connection on the shared non-blocking
+ * listener and serves it until the queue manager closes it, so the queue
+ * manager's connections are delivered in parallel, and their fsyncs share the
+ * file system's journal commits. Processes, not threads: the effective uid is
+ * per process. SIGTERM and SIGINT are blocked except inside ppoll(), so a
+ * worker finishes the request in hand (and any already received) before it
+ * exits. The parent only supervises: it forwards SIGTERM, and when a worker
+ * ends on its own (a fatal error, a crash) it stops the others and exits 1 so
+ * that the master restarts the service. A worker dies with its parent
+ * (PR_SET_PDEATHSIG).
+ *
+ * For each request a worker opens the queue file read-only, looks the
  * final address up in virtual_mailbox_maps (addr_lookup key order: full,
  * without extension, @domain; each key in every table before the next key, as
  * Postfix's mail_addr_find), builds virtual_mailbox_base/result (a trailing "/"
@@ -23,7 +38,7 @@
  *   - table lookup failures defer (4.3.0), unknown users bounce (5.1.1).
  * A malformed request is fatal (typed IPC rule): the peer is the queue manager.
  *
- * Runs in:  virtual (root when the master is root; effective ids per delivery)
+ * Runs in:  virtual (root when the master is root; effective ids per delivery, per worker)
  * API:      virtual_main()  -- see virtual.h
  * Tests:    tests/e2e/test_delivery.py
  * Refs:     Postfix virtual/virtual.c, mailbox.c, maildir.c; virtual(8)
