@@ -27,7 +27,7 @@
  *
  * Runs in:  qmgr (mail_owner)
  * API:      qtransport_new/submit/drop_queued/inflight/free
- * Tests:    tests/e2e/test_delivery.py (test_qmgr_delivers_concurrently, test_local_*)
+ * Tests:    tests/e2e/test_delivery.py (test_qmgr_delivers_concurrently, test_qmgr_*local*)
  * Refs:     Postfix qmgr/qmgr_transport.c, qmgr_deliver.c (delivery agent streams)
  */
 #ifndef POSTERN_QMGR_TRANSPORT_H
