@@ -113,7 +113,7 @@ struct qjob {
 	struct qrcpt *rs;        /* one per queue-file recipient */
 	size_t pending;          /* deliveries and mark syncs not done yet */
 	bool examining;          /* still expanding its recipients */
-	bool broken;             /* a mark failed or a delivery was dropped: leave the file in active/ */
+	bool broken;             /* a mark failed or a delivery was dropped: do not finish, leave the file in active/ */
 	struct valias_list seen; /* the final addresses of this pass */
 };
 
@@ -304,7 +304,8 @@ static void rcpt_check(struct qmgr *q, struct qjob *j, size_t i)
 	enum qfile_rcpt_status st;
 	const char *err;
 
-	if (!r->examined || r->pending || j->broken)
+	/* a job left unfinished (a delivery dropped at stop) still records what was delivered */
+	if (!r->examined || r->pending)
 		return;
 	st = o->st == DLVPROTO_OK ? QFILE_RCPT_DELIVERED : o->st == DLVPROTO_DEFER ? QFILE_RCPT_DEFERRED : QFILE_RCPT_FAILED;
 	if (qstore_mark_rcpt(j->m, i, st, o->dsn, o->text, QSTORE_MARK_NOSYNC, &err) < 0) {
