@@ -28,11 +28,16 @@
  *
  * Between services (all under queue_directory, created by the master):
  *   public/qmgr      unix datagram socket of the queue manager. smtpd sends
- *                    "I<queue id>" after each committed message; `postern queue
- *                    flush` sends "F". The queue manager also rescans incoming/
+ *                    "I<queue id>" after each committed message (a bare "I", scan
+ *                    incoming/, when a notification found the socket full);
+ *                    `postern queue flush` sends "F". The queue manager also rescans incoming/
  *                    at start and periodically, so a lost datagram delays, never loses.
  *   private/virtual  unix stream socket of the virtual delivery agent: requests
- *                    from the queue manager, one per recipient (see queue/dlvproto.h).
+ *                    from the queue manager, one per recipient (see queue/dlvproto.h),
+ *                    on up to virtual_destination_concurrency_limit connections at
+ *                    once; the agent serves each connection in its own worker process.
+ *   private/local    the same protocol for the local delivery agent (system users);
+ *                    while it does not exist, local recipients are deferred.
  *   pid/master.pid   the master's pid, locked (fcntl) while it runs: `postern
  *                    status|stop|reload` read it; a stale file is never trusted.
  *
@@ -48,6 +53,7 @@
 
 #define SERVICE_QMGR_SOCKET "public/qmgr"
 #define SERVICE_VIRTUAL_SOCKET "private/virtual"
+#define SERVICE_LOCAL_SOCKET "private/local"
 #define SERVICE_PID_FILE "pid/master.pid"
 
 /* datagrams to the queue manager */

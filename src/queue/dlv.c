@@ -9,12 +9,15 @@
 #include "queue/dlv.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "lib/fdio.h"
+#include "lib/safefile.h"
 
 #define COPY_CHUNK (64 * 1024)
 
@@ -98,4 +101,44 @@ int dlv_chown(int fd, const struct dlv_owner *own)
 	if (own == NULL || own->uid == (uid_t)-1 || geteuid() != 0)
 		return 0;
 	return fchown(fd, own->uid, own->gid);
+}
+
+/* dlv_make_dir - mkdir one directory (0700, owner), fsync'ing its parent; 0 (also when it exists), or -1 */
+int dlv_make_dir(const char *path, const struct dlv_owner *own)
+{
+	int fd, saved;
+
+	if (mkdir(path, 0700) != 0)
+		return errno == EEXIST ? 0 : -1;
+	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		return -1;
+	if (dlv_chown(fd, own) != 0) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	close(fd);
+	return fsync_dir_of(path);
+}
+
+/* dlv_make_dirs - create path[0..len) and its missing parents; 0, or -1 with errno and *what the failing one */
+int dlv_make_dirs(const char *path, size_t len, const struct dlv_owner *own, struct buf *what)
+{
+	size_t i;
+
+	for (i = 1; i <= len; i++) {
+		if (i < len && path[i] != '/')
+			continue;
+		if (i < len && path[i - 1] == '/')
+			continue;
+		buf_reset(what);
+		if (buf_append(what, path, i) != 0) {
+			errno = ENAMETOOLONG;
+			return -1;
+		}
+		if (dlv_make_dir(buf_cstr(what), own) != 0)
+			return -1;
+	}
+	return 0;
 }

@@ -28,6 +28,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "lib/buf.h"
+
 enum dlv_status {
 	DLV_OK = 0,      /* delivered: dsn 2.0.0 */
 	DLV_DEFER = -1,  /* temporary failure: dsn 4.x.y; keep the message and retry */
@@ -64,6 +66,13 @@ int dlv_copy(int out_fd, int in_fd, uint64_t off, uint64_t len);
 const char *dlv_dsn_errno(int err, const char *def);
 /* dlv_set - fill r: status from the first digit of dsn, text formatted */
 void dlv_set(struct dlv_result *r, const char *dsn, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* dlv_make_dir - mkdir one directory (0700, own), fsync its parent; 0 (also when it exists), or -1 with errno */
+int dlv_make_dir(const char *path, const struct dlv_owner *own);
+/*
+ * dlv_make_dirs - create the directory path[0..len) and its missing parents as dlv_make_dir();
+ * 0, or -1 with errno and the failing directory in *what
+ */
+int dlv_make_dirs(const char *path, size_t len, const struct dlv_owner *own, struct buf *what);
 /* dlv_chown - as root with an owner given, fchown(fd); 0, or -1 with errno */
 int dlv_chown(int fd, const struct dlv_owner *own);
 

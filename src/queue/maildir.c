@@ -50,25 +50,6 @@ const char *maildir_hostname(void)
 	return host;
 }
 
-/* make_dir - mkdir one directory (0700, owner), fsync'ing its parent; 0, or -1 (errno) */
-static int make_dir(const char *path, const struct dlv_owner *own)
-{
-	int fd, saved;
-
-	if (mkdir(path, 0700) != 0)
-		return errno == EEXIST ? 0 : -1;
-	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
-		return -1;
-	if (dlv_chown(fd, own) != 0) {
-		saved = errno;
-		close(fd);
-		errno = saved;
-		return -1;
-	}
-	close(fd);
-	return fsync_dir_of(path);
-}
-
 /* make_dirs - create path and its missing parents, then tmp/ new/ cur/; 0, or -1 with *what_r */
 static int make_dirs(const char *path, const struct dlv_owner *own, struct buf *what)
 {
@@ -76,20 +57,12 @@ static int make_dirs(const char *path, const struct dlv_owner *own, struct buf *
 	size_t i, n = strlen(path);
 
 	/* each parent component, then the Maildir itself */
-	for (i = 1; i <= n; i++) {
-		if (i < n && path[i] != '/')
-			continue;
-		if (i < n && path[i - 1] == '/')
-			continue;
-		buf_reset(what);
-		buf_append(what, path, i);
-		if (make_dir(buf_cstr(what), own) != 0)
-			return -1;
-	}
+	if (dlv_make_dirs(path, n, own, what) != 0)
+		return -1;
 	for (i = 0; i < 3; i++) {
 		buf_reset(what);
 		buf_printf(what, "%s/%s", path, sub[i]);
-		if (make_dir(buf_cstr(what), own) != 0)
+		if (dlv_make_dir(buf_cstr(what), own) != 0)
 			return -1;
 	}
 	return 0;

@@ -7,6 +7,10 @@
  * Refs:     Postfix global/mbox_open.c, global/dot_lockfile.c, global/deliver_flock.c,
  *           global/mail_copy.c (From_ line, quoting, truncate on error)
  *
+ * A missing parent directory of the mailbox is created (0700, the mailbox
+ * owner's, as for a Maildir), so that the first delivery into a new domain
+ * directory does not depend on another mailbox having created it first.
+ *
  * The content is read from the queue file in 64 KiB pieces and written in
  * pieces of at most 64 KiB (plus one quoted line start), so memory use does
  * not grow with the message.
@@ -175,6 +179,16 @@ enum dlv_status mbox_deliver(const char *path, const struct dlv_msg *msg, const 
 		return res->status;
 	}
 	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
+	if (fd < 0 && errno == ENOENT && strrchr(path, '/') != path) {
+		/* a missing parent (a new domain directory, say), as for a Maildir: create it */
+		struct buf what = BUF_INIT(4200);
+		int made = dlv_make_dirs(path, (size_t)(strrchr(path, '/') - path), own, &what), e = errno;
+
+		buf_free(&what);
+		errno = e;
+		if (made == 0)
+			fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
+	}
 	if (fd >= 0)
 		created = true;
 	else if (errno == EEXIST)

@@ -1,50 +1,60 @@
 /*
  * qmgr.c - `postern service qmgr`: move mail from incoming/ to the mailboxes
  *
- * At start, every 10 seconds and on an "I<id>" datagram on public/qmgr the
- * queue manager takes each file of incoming/ (and any left in active/ by a
- * crash), moves it to active/ and tries each pending or deferred recipient:
+ * The queue manager takes a message when smtpd notifies it ("I<id>" datagram
+ * on public/qmgr), and by scanning incoming/ at start and every 10 seconds
+ * (with any file a crash left in active/, at start): it renames the file into
+ * active/ (qstore_take) and examines each pending or deferred recipient:
  *   - virtual_alias_maps expansion (valias_expand); each final address is
  *     tried once per message pass, whatever recipients led to it;
- *   - route_classify(): virtual mailbox addresses go to the virtual agent over
- *     private/virtual (dlvproto; connected lazily, unavailable = defer); local
- *     addresses are deferred ("local delivery not implemented yet"), relay and
- *     default ones too ("outbound SMTP delivery is not implemented yet");
- *     an address in a virtual alias domain that no alias matched bounces
- *     (5.1.1, Postfix's "User unknown in virtual alias table").
- * The outcome of each queue-file recipient is marked durably (qstore_mark_rcpt)
- * before the next one: the worst of its final addresses (deferred, then
- * bounced, then delivered). When no recipient is left deferred the file is
- * deleted ("ID: removed"), after a bounce (dsn_compose) for the failed ones has
- * been committed to incoming/ as a new message from <> (unless the sender is <>
- * or MAILER-DAEMON). Otherwise the file moves to deferred/ with its next retry
+ *   - route_classify() picks a transport from a small table by address class:
+ *     virtual mailbox addresses go to "virtual" (private/virtual), local ones to
+ *     "local" (private/local); a transport whose agent is missing or refuses the
+ *     connection defers (4.3.0). Relay and default addresses are deferred
+ *     ("outbound SMTP delivery is not implemented yet"); an address in a
+ *     virtual alias domain that no alias matched bounces (5.1.1, Postfix's
+ *     "User unknown in virtual alias table").
+ * Deliveries are concurrent (qmgr_transport.c): each transport keeps up to
+ * <name>_destination_concurrency_limit requests in flight, one per connection
+ * to its agent, and this event loop goes on taking messages and reading
+ * replies meanwhile. When every final address of a queue-file recipient has an
+ * outcome, the recipient is marked (qstore_mark_rcpt): the worst of them
+ * (deferred, then bounced, then delivered); the mark's fdatasync runs in
+ * qmgr_sync's threads, off the loop. When every recipient of a message is
+ * marked and synced: with none left deferred the file is deleted ("ID:
+ * removed"), after a bounce (dsn_compose) for the failed ones has been
+ * committed to incoming/ as a new message from <> (unless the sender is <> or
+ * MAILER-DAEMON). Otherwise the file moves to deferred/ with its next retry
  * time as mtime (qmgr_sched.h: age clamped to the backoff bounds); deferred/ is
  * scanned every 10 seconds for due files, and entirely on an "F" datagram.
  * A message older than maximal_queue_lifetime (bounce_queue_lifetime for <>)
  * has its deferred recipients failed and bounced. hold/ is never scanned.
+ * At most qmgr_message_active_limit messages (and no more than half the
+ * descriptor limit) are in memory; the rest wait in incoming/ for a scan.
+ * On SIGTERM deliveries not sent yet are dropped (their file stays in active/,
+ * retried at the next start) and the replies in flight are awaited for up to
+ * QMGR_STOP_SECONDS.
  *
- * Limits of this version (documented, not hidden):
- *   - one delivery at a time (the agent call blocks the loop);
- *   - when an alias expands to several addresses and only some of them are
- *     deferred, the whole queue-file recipient is deferred and the addresses
- *     that succeeded are delivered again at the retry (the queue file holds
- *     one status per original recipient).
+ * Limit of this version (documented, not hidden): when an alias expands to
+ * several addresses and only some of them are deferred, the whole queue-file
+ * recipient is deferred and the addresses that succeeded are delivered again
+ * at the retry (the queue file holds one status per original recipient).
  * Datagrams come from any local user (public/qmgr): an unknown one is logged
- * and ignored, not fatal. A malformed reply from the agent is fatal.
+ * and ignored, not fatal. A malformed reply from an agent is fatal.
  *
  * Runs in:  qmgr (mail_owner)
  * API:      qmgr_main()  -- see qmgr.h
  * Tests:    tests/e2e/test_delivery.py, tests/unit/test_qmgr_sched.c
- * Refs:     Postfix qmgr(8), qmgr/qmgr_active.c, bounce(8)
+ * Refs:     Postfix qmgr(8), qmgr/qmgr_active.c, qmgr_transport.c, bounce(8)
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
@@ -55,7 +65,6 @@
 #include <event2/event.h>
 
 #include "lib/buf.h"
-#include "lib/fdio.h"
 #include "lib/log.h"
 #include "lib/timeid.h"
 #include "lib/xalloc.h"
@@ -69,10 +78,44 @@
 #include "queue/dlvproto.h"
 #include "queue/qmgr.h"
 #include "queue/qmgr_sched.h"
+#include "queue/qmgr_sync.h"
+#include "queue/qmgr_transport.h"
 #include "queue/qstore.h"
 
 #define QMGR_SCAN_SECONDS 10
+#define QMGR_STOP_SECONDS 10
 #define QMGR_BOUNCE_READ_MAX (1024 * 1024)
+#define QMGR_SYNC_THREADS 4
+
+/* the transports: which address class goes to which agent socket */
+static const struct transport_def {
+	const char *name;
+	const char *socket;      /* under queue_directory */
+	const char *limit_param; /* most requests in flight */
+	enum addr_class cls;
+} transport_defs[] = {
+	{ "virtual", SERVICE_VIRTUAL_SOCKET, "virtual_destination_concurrency_limit", ADDR_CLASS_VIRTUAL_MAILBOX },
+	{ "local", SERVICE_LOCAL_SOCKET, "local_destination_concurrency_limit", ADDR_CLASS_LOCAL },
+};
+#define NTRANSPORTS (sizeof(transport_defs) / sizeof(transport_defs[0]))
+
+/* the state of one queue-file recipient during a pass */
+struct qrcpt {
+	size_t pending;        /* final addresses without an outcome yet */
+	bool examined;         /* every final address is known (submitted or decided) */
+	struct qoutcome worst; /* worst outcome so far */
+};
+
+/* one message in active/ */
+struct qjob {
+	struct qjob *prev, *next;
+	struct qstore_msg *m;
+	struct qrcpt *rs;        /* one per queue-file recipient */
+	size_t pending;          /* deliveries and mark syncs not done yet */
+	bool examining;          /* still expanding its recipients */
+	bool broken;             /* a mark failed or a delivery was dropped: do not finish, leave the file in active/ */
+	struct valias_list seen; /* the final addresses of this pass */
+};
 
 struct qmgr {
 	struct config *cfg;
@@ -80,117 +123,20 @@ struct qmgr {
 	struct valias *va;
 	struct route *rt;
 	struct qmgr_times t;
-	int vfd; /* connection to the virtual agent, -1 when none */
-	char vpath[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	struct qtransport *tr[NTRANSPORTS];
+	struct qsync *sync; /* the fdatasync of recipient marks, off the loop */
 	const char *myhostname, *mail_name;
 	struct event_base *evb;
-	bool rescan;
+	struct event *scan_ev, *stop_ev;
+	struct qjob *jobs;
+	size_t njobs, max_jobs;
+	bool backlog;  /* a message was left in incoming/ because of max_jobs */
+	bool stopping;
 };
-
-/* outcome of one address */
-struct outcome {
-	enum dlvproto_status st;
-	char dsn[16];
-	char text[DLVPROTO_TEXT_MAX + 1];
-};
-
-/* set_outcome - fill an outcome */
-static void set_outcome(struct outcome *o, enum dlvproto_status st, const char *dsn, const char *text)
-{
-	o->st = st;
-	snprintf(o->dsn, sizeof(o->dsn), "%s", dsn);
-	snprintf(o->text, sizeof(o->text), "%s", text);
-}
-
-/* agent_close - forget the agent connection */
-static void agent_close(struct qmgr *q)
-{
-	if (q->vfd >= 0)
-		close(q->vfd);
-	q->vfd = -1;
-}
-
-/* read_exact - n bytes or -1 */
-static int read_exact(int fd, void *p, size_t n)
-{
-	char *c = p;
-
-	while (n) {
-		ssize_t r = read(fd, c, n);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return -1;
-		c += r;
-		n -= (size_t)r;
-	}
-	return 0;
-}
-
-/* agent_call - one request to the virtual agent; fills o (an unavailable agent defers) */
-static void agent_call(struct qmgr *q, const struct dlvproto_request *rq, struct outcome *o)
-{
-	struct buf b = BUF_INIT(0);
-	uint8_t hdr[4];
-	const uint8_t *bp;
-	size_t blen, flen;
-	const char *err;
-	struct dlvproto_reply rp;
-	struct arena *a;
-	uint32_t len;
-
-	if (q->vfd < 0) {
-		struct sockaddr_un sun = { .sun_family = AF_UNIX };
-		struct timeval tv = { 600, 0 };
-
-		snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", q->vpath);
-		q->vfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (q->vfd < 0 || connect(q->vfd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
-			set_outcome(o, DLVPROTO_DEFER, "4.3.0", "delivery agent virtual is unavailable");
-			log_warn("connect to %s: %m", q->vpath);
-			agent_close(q);
-			return;
-		}
-		setsockopt(q->vfd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	}
-	if (dlvproto_put_request(&b, rq) < 0) {
-		set_outcome(o, DLVPROTO_BOUNCE, "5.1.3", "recipient address too long or malformed");
-		buf_free(&b);
-		return;
-	}
-	if (fd_write_all(q->vfd, b.data, b.len) < 0 || read_exact(q->vfd, hdr, 4) < 0) {
-		set_outcome(o, DLVPROTO_DEFER, "4.3.0", "lost connection with the virtual delivery agent");
-		agent_close(q);
-		buf_free(&b);
-		return;
-	}
-	buf_free(&b);
-	len = (uint32_t)hdr[0] << 24 | (uint32_t)hdr[1] << 16 | (uint32_t)hdr[2] << 8 | hdr[3];
-	if (len < 2 || len > DLVPROTO_FRAME_MAX)
-		fatal("qmgr: bad reply length %u from virtual", (unsigned)len);
-	{
-		uint8_t frame[DLVPROTO_FRAME_MAX + 4];
-
-		memcpy(frame, hdr, 4);
-		if (read_exact(q->vfd, frame + 4, len) < 0) {
-			set_outcome(o, DLVPROTO_DEFER, "4.3.0", "lost connection with the virtual delivery agent");
-			agent_close(q);
-			return;
-		}
-		if (dlvproto_frame(frame, len + 4, &bp, &blen, &flen, &err) != 1)
-			fatal("qmgr: bad reply from virtual");
-		a = arena_new(0);
-		if (dlvproto_get_reply(bp, blen, a, &rp, &err) < 0)
-			fatal("qmgr: bad reply from virtual: %s", err);
-		set_outcome(o, rp.status, rp.dsn, rp.text);
-		arena_free(&a);
-	}
-}
 
 /* log_outcome - Postfix-style line for outcomes decided here (the agent logs its own) */
 static void log_outcome(const char *id, const char *addr, const char *orig, uint64_t arrival_us,
-			const struct outcome *o)
+			const struct qoutcome *o)
 {
 	uint64_t now = time_wall_us();
 	bool show_orig = *orig && strcasecmp(orig, addr) != 0;
@@ -201,53 +147,11 @@ static void log_outcome(const char *id, const char *addr, const char *orig, uint
 		 o->st == DLVPROTO_DEFER ? "deferred" : o->st == DLVPROTO_BOUNCE ? "bounced" : "sent", o->text);
 }
 
-/* try_address - deliver one final address */
-static void try_address(struct qmgr *q, struct qstore_msg *m, size_t i, const char *final, struct outcome *o)
+/* merge - keep the worse of two outcomes in *w: deferred, then bounced, then delivered */
+static void merge(struct qoutcome *w, const struct qoutcome *o)
 {
-	struct route_addr ra;
-	const char *err;
-	const struct qfile_rcpt *r = &m->env.rcpts[i];
-
-	memset(&ra, 0, sizeof(ra));
-	if (route_classify(q->rt, final, &ra, &err) < 0) {
-		set_outcome(o, DLVPROTO_DEFER, "4.3.0", err);
-	} else if (ra.cls == ADDR_CLASS_VIRTUAL_MAILBOX) {
-		struct dlvproto_request rq = { m->id, qstore_queue_name(m->queue), (uint32_t)i, ra.address, r->orig };
-
-		agent_call(q, &rq, o);
-		route_addr_free(&ra);
-		return;
-	} else if (ra.cls == ADDR_CLASS_LOCAL) {
-		set_outcome(o, DLVPROTO_DEFER, "4.3.0", "local delivery not implemented yet");
-	} else if (ra.cls == ADDR_CLASS_VIRTUAL_ALIAS) {
-		set_outcome(o, DLVPROTO_BOUNCE, "5.1.1", "User unknown in virtual alias table");
-	} else {
-		set_outcome(o, DLVPROTO_DEFER, "4.4.1", "outbound SMTP delivery is not implemented yet");
-	}
-	log_outcome(m->id, final, r->orig, m->env.arrival_us, o);
-	route_addr_free(&ra);
-}
-
-/* try_rcpt - expand recipient i and deliver each new final address; o = the worst outcome */
-static void try_rcpt(struct qmgr *q, struct qstore_msg *m, size_t i, struct valias_list *seen, struct outcome *o)
-{
-	const char *err;
-	size_t before = seen->n, k;
-	int r = valias_expand(q->va, m->env.rcpts[i].addr, seen, &err);
-
-	set_outcome(o, DLVPROTO_OK, "2.0.0", "delivered");
-	if (r < 0) {
-		set_outcome(o, DLVPROTO_DEFER, "4.3.0", err);
-		log_outcome(m->id, m->env.rcpts[i].addr, m->env.rcpts[i].orig, m->env.arrival_us, o);
-		return;
-	}
-	for (k = before; k < seen->n; k++) {
-		struct outcome one;
-
-		try_address(q, m, i, seen->v[k].address, &one);
-		if (one.st == DLVPROTO_DEFER || (one.st == DLVPROTO_BOUNCE && o->st == DLVPROTO_OK))
-			*o = one;
-	}
+	if (o->st == DLVPROTO_DEFER || (o->st == DLVPROTO_BOUNCE && w->st == DLVPROTO_OK))
+		*w = *o;
 }
 
 /* enqueue_bounce - compose a non-delivery notification for m's failed recipients into incoming/ */
@@ -308,7 +212,7 @@ static void enqueue_bounce(struct qmgr *q, struct qstore_msg *m)
 	}
 	log_info("%s: sender non-delivery notification: %s", qstore_file_id(f), m->id);
 	qstore_file_free(&f);
-	q->rescan = true;
+	event_active(q->scan_ev, EV_TIMEOUT, 0); /* take the bounce */
 	buf_free(&out);
 	free(content);
 	free(dr);
@@ -355,25 +259,208 @@ static void finish_msg(struct qmgr *q, struct qstore_msg **mp)
 		int64_t next = now + qmgr_backoff(&q->t, arrival, now);
 		struct timespec ts[2] = { { next, 0 }, { next, 0 } };
 
+		/* the retry time first: a scan never sees the file in deferred/ without it */
+		if (futimens(m->fd, ts) < 0)
+			log_warn("%s: set retry time: %m", m->id);
 		if (qstore_move(&q->qs, m->id, m->queue, QSTORE_DEFERRED, &err) < 0)
 			log_warn("%s: %s", m->id, err);
-		else if (utimensat(q->qs.dirfd[QSTORE_DEFERRED], m->id, ts, 0) < 0)
-			log_warn("%s: set retry time: %m", m->id);
 	}
 	qstore_msg_close(mp);
 }
 
-/* deliver_msg - take q/id into active/ and try its recipients */
-static void deliver_msg(struct qmgr *q, enum qstore_queue from, const char *id)
+/* job_free - close and forget a job (the file stays where it is) */
+static void job_free(struct qmgr *q, struct qjob *j)
+{
+	if (j->prev)
+		j->prev->next = j->next;
+	else
+		q->jobs = j->next;
+	if (j->next)
+		j->next->prev = j->prev;
+	q->njobs--;
+	valias_list_free(&j->seen);
+	qstore_msg_close(&j->m);
+	free(j->rs);
+	free(j);
+	if (q->backlog && !q->stopping)
+		event_active(q->scan_ev, EV_TIMEOUT, 0);
+}
+
+/* job_check - finish a job whose every recipient has an outcome */
+static void job_check(struct qmgr *q, struct qjob *j)
+{
+	if (j->examining || j->pending)
+		return;
+	if (!j->broken)
+		finish_msg(q, &j->m);
+	job_free(q, j);
+}
+
+/* rcpt_check - mark recipient i once all its final addresses have an outcome; the sync follows */
+static void rcpt_check(struct qmgr *q, struct qjob *j, size_t i)
+{
+	struct qrcpt *r = &j->rs[i];
+	const struct qoutcome *o = &r->worst;
+	enum qfile_rcpt_status st;
+	const char *err;
+
+	/* a job left unfinished (a delivery dropped at stop) still records what was delivered */
+	if (!r->examined || r->pending)
+		return;
+	st = o->st == DLVPROTO_OK ? QFILE_RCPT_DELIVERED : o->st == DLVPROTO_DEFER ? QFILE_RCPT_DEFERRED : QFILE_RCPT_FAILED;
+	if (qstore_mark_rcpt(j->m, i, st, o->dsn, o->text, QSTORE_MARK_NOSYNC, &err) < 0) {
+		/* cannot record: leave the file in active/; it is retried at the next start */
+		log_warn("%s: %s", j->m->id, err);
+		j->broken = true;
+		return;
+	}
+	/* durable before the message can be finished (deleted): the job waits for the sync */
+	j->pending++;
+	qsync_submit(q->sync, j->m->fd, j);
+}
+
+/* stop_if_idle - stopping and nothing in flight any more: leave the loop */
+static void stop_if_idle(struct qmgr *q)
+{
+	size_t k, busy = q->sync ? qsync_pending(q->sync) : 0;
+
+	if (!q->stopping)
+		return;
+	for (k = 0; k < NTRANSPORTS; k++)
+		busy += q->tr[k] ? qtransport_inflight(q->tr[k]) : 0;
+	if (!busy)
+		event_base_loopbreak(q->evb);
+}
+
+/* on_synced - a recipient mark is durable (or could not be made so) */
+static void on_synced(void *item, int err, void *arg)
+{
+	struct qmgr *q = arg;
+	struct qjob *j = item;
+
+	if (err) {
+		log_warn("%s: cannot fsync queue file: %s", j->m->id, strerror(err));
+		j->broken = true;
+	}
+	j->pending--;
+	job_check(q, j);
+	stop_if_idle(q);
+}
+
+/* dlv_free - release a delivery */
+static void dlv_free(struct qdlv *d)
+{
+	free((char *)d->rq.addr);
+	free(d);
+}
+
+/* on_done - a transport's outcome for one final address */
+static void on_done(struct qtransport *t, struct qdlv *d, const struct qoutcome *o, bool agent_logged, void *arg)
+{
+	struct qmgr *q = arg;
+	struct qjob *j = d->owner;
+
+	(void)t;
+	if (!agent_logged)
+		log_outcome(j->m->id, d->rq.addr, d->rq.orig, j->m->env.arrival_us, o);
+	merge(&j->rs[d->rcpt].worst, o);
+	j->rs[d->rcpt].pending--;
+	j->pending--;
+	rcpt_check(q, j, d->rcpt);
+	dlv_free(d);
+	job_check(q, j);
+	stop_if_idle(q);
+}
+
+/* on_drop - a delivery that will not be sent (stopping): its message stays in active/ */
+static void on_drop(struct qdlv *d, void *arg)
+{
+	struct qmgr *q = arg;
+	struct qjob *j = d->owner;
+
+	j->broken = true;
+	j->rs[d->rcpt].pending--;
+	j->pending--;
+	dlv_free(d);
+	job_check(q, j);
+}
+
+/* try_address - route one final address: submit it to a transport, or decide here */
+static void try_address(struct qmgr *q, struct qjob *j, size_t i, const char *final)
+{
+	struct route_addr ra;
+	struct qoutcome o;
+	const char *err;
+	const struct qfile_rcpt *r = &j->m->env.rcpts[i];
+	size_t k;
+
+	memset(&ra, 0, sizeof(ra));
+	if (route_classify(q->rt, final, &ra, &err) < 0) {
+		qtransport_set_outcome(&o, DLVPROTO_DEFER, "4.3.0", err);
+	} else {
+		for (k = 0; k < NTRANSPORTS; k++)
+			if (transport_defs[k].cls == ra.cls) {
+				struct qdlv *d = xcalloc(1, sizeof(*d));
+
+				d->rq = (struct dlvproto_request){ j->m->id, qstore_queue_name(QSTORE_ACTIVE), (uint32_t)i,
+								   ra.address, r->orig };
+				ra.address = NULL; /* now the delivery's */
+				d->owner = j;
+				d->rcpt = i;
+				j->rs[i].pending++;
+				j->pending++;
+				qtransport_submit(q->tr[k], d);
+				route_addr_free(&ra);
+				return;
+			}
+		if (ra.cls == ADDR_CLASS_VIRTUAL_ALIAS)
+			qtransport_set_outcome(&o, DLVPROTO_BOUNCE, "5.1.1", "User unknown in virtual alias table");
+		else
+			qtransport_set_outcome(&o, DLVPROTO_DEFER, "4.4.1", "outbound SMTP delivery is not implemented yet");
+	}
+	log_outcome(j->m->id, final, r->orig, j->m->env.arrival_us, &o);
+	merge(&j->rs[i].worst, &o);
+	route_addr_free(&ra);
+}
+
+/* try_rcpt - expand recipient i and route each new final address */
+static void try_rcpt(struct qmgr *q, struct qjob *j, size_t i)
+{
+	const struct qfile_rcpt *r = &j->m->env.rcpts[i];
+	const char *err;
+	size_t before = j->seen.n, k;
+	int rc = valias_expand(q->va, r->addr, &j->seen, &err);
+
+	qtransport_set_outcome(&j->rs[i].worst, DLVPROTO_OK, "2.0.0", "delivered");
+	if (rc < 0) {
+		qtransport_set_outcome(&j->rs[i].worst, DLVPROTO_DEFER, "4.3.0", err);
+		log_outcome(j->m->id, r->addr, r->orig, j->m->env.arrival_us, &j->rs[i].worst);
+	} else {
+		for (k = before; k < j->seen.n; k++)
+			try_address(q, j, i, j->seen.v[k].address);
+	}
+	j->rs[i].examined = true;
+	rcpt_check(q, j, i);
+}
+
+/* take - bring q/id into active/ and start its deliveries */
+static void take(struct qmgr *q, enum qstore_queue from, const char *id)
 {
 	struct qstore_msg *m = NULL;
-	struct valias_list seen;
+	struct qjob *j;
 	const char *err;
 	size_t i;
 	int rc;
 
-	if (from != QSTORE_ACTIVE && qstore_move(&q->qs, id, from, QSTORE_ACTIVE, &err) < 0) {
-		log_warn("%s: %s", id, err);
+	if (q->stopping)
+		return;
+	if (q->njobs >= q->max_jobs) {
+		q->backlog = true;
+		return;
+	}
+	if (from != QSTORE_ACTIVE && (rc = qstore_take(&q->qs, id, from, &err)) <= 0) {
+		if (rc < 0)
+			log_warn("%s", err);
 		return;
 	}
 	rc = qstore_msg_open(&q->qs, QSTORE_ACTIVE, id, true, &m, &err);
@@ -390,29 +477,27 @@ static void deliver_msg(struct qmgr *q, enum qstore_queue from, const char *id)
 	if (from == QSTORE_INCOMING)
 		log_info("%s: from=<%s>, size=%llu, nrcpt=%zu (queue active)", id, log_sanitize(m->env.sender, 300),
 			 (unsigned long long)m->env.content_size, m->env.nrcpt);
-	valias_list_init(&seen);
+	j = xcalloc(1, sizeof(*j));
+	j->m = m;
+	j->rs = xcalloc(m->env.nrcpt ? m->env.nrcpt : 1, sizeof(*j->rs));
+	j->examining = true;
+	valias_list_init(&j->seen);
+	j->next = q->jobs;
+	if (q->jobs)
+		q->jobs->prev = j;
+	q->jobs = j;
+	q->njobs++;
 	for (i = 0; i < m->env.nrcpt; i++) {
-		struct qfile_rcpt *r = &m->env.rcpts[i];
-		struct outcome o;
-		enum qfile_rcpt_status st;
+		const struct qfile_rcpt *r = &m->env.rcpts[i];
 
-		if (r->status != QFILE_RCPT_PENDING && r->status != QFILE_RCPT_DEFERRED)
-			continue;
-		try_rcpt(q, m, i, &seen, &o);
-		st = o.st == DLVPROTO_OK ? QFILE_RCPT_DELIVERED : o.st == DLVPROTO_DEFER ? QFILE_RCPT_DEFERRED : QFILE_RCPT_FAILED;
-		if (qstore_mark_rcpt(m, i, st, o.dsn, o.text, 0, &err) < 0) {
-			/* cannot record: stop here; the file stays in active/ and is retried at the next scan */
-			log_warn("%s: %s", id, err);
-			valias_list_free(&seen);
-			qstore_msg_close(&m);
-			return;
-		}
+		if (r->status == QFILE_RCPT_PENDING || r->status == QFILE_RCPT_DEFERRED)
+			try_rcpt(q, j, i);
 	}
-	valias_list_free(&seen);
-	finish_msg(q, &m);
+	j->examining = false;
+	job_check(q, j);
 }
 
-/* run_queue - deliver every file of queue qu (deferred: only the due ones unless all) */
+/* run_queue - take every file of queue qu (deferred: only the due ones unless all) */
 static void run_queue(struct qmgr *q, enum qstore_queue qu, bool all)
 {
 	struct qstore_ids ids;
@@ -420,28 +505,36 @@ static void run_queue(struct qmgr *q, enum qstore_queue qu, bool all)
 	time_t now = time(NULL);
 	size_t i;
 
+	if (qu == QSTORE_INCOMING)
+		q->backlog = false;
 	if (qstore_scan(&q->qs, qu, &ids, &err) < 0) {
 		log_warn("scan %s: %s", qstore_queue_name(qu), err);
 		return;
 	}
-	for (i = 0; i < ids.n; i++) {
+	for (i = 0; i < ids.n && !q->stopping; i++) {
 		struct stat st;
 
+		if (q->njobs >= q->max_jobs) {
+			q->backlog = true;
+			break;
+		}
 		if (qu == QSTORE_DEFERRED && !all &&
 		    (fstatat(q->qs.dirfd[qu], ids.id[i], &st, AT_SYMLINK_NOFOLLOW) < 0 || st.st_mtime > now))
 			continue;
-		deliver_msg(q, qu, ids.id[i]);
+		take(q, qu, ids.id[i]);
 	}
 	qstore_ids_free(&ids);
 }
 
-/* run_incoming - incoming/ until no bounce was added */
-static void run_incoming(struct qmgr *q)
+/* on_scan - scan incoming/ (after a bounce was queued, or when room was made for a backlog) */
+static void on_scan(evutil_socket_t fd, short what, void *arg)
 {
-	do {
-		q->rescan = false;
+	struct qmgr *q = arg;
+
+	(void)fd;
+	(void)what;
+	if (!q->stopping)
 		run_queue(q, QSTORE_INCOMING, true);
-	} while (q->rescan);
 }
 
 /* on_timer - periodic scan */
@@ -451,12 +544,11 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	run_incoming(q);
+	run_queue(q, QSTORE_INCOMING, true);
 	run_queue(q, QSTORE_DEFERRED, false);
-	run_incoming(q);
 }
 
-/* on_datagram - "I<id>" or "F" */
+/* on_datagram - "I<id>" (take that message) or "F" (flush) */
 static void on_datagram(evutil_socket_t fd, short what, void *arg)
 {
 	struct qmgr *q = arg;
@@ -464,24 +556,44 @@ static void on_datagram(evutil_socket_t fd, short what, void *arg)
 	ssize_t n;
 
 	(void)what;
-	while ((n = recv(fd, d, sizeof(d), MSG_DONTWAIT)) > 0) {
-		if (d[0] == QMGR_MSG_NEW)
-			run_incoming(q);
+	while ((n = recv(fd, d, sizeof(d) - 1, MSG_DONTWAIT)) > 0) {
+		d[n] = '\0';
+		if (d[0] == QMGR_MSG_NEW && n == TIMEID_QUEUE_LEN + 1 && strlen(d) == (size_t)n)
+			take(q, QSTORE_INCOMING, d + 1);
+		else if (d[0] == QMGR_MSG_NEW)
+			run_queue(q, QSTORE_INCOMING, true);
 		else if (d[0] == QMGR_MSG_FLUSH && n == 1) {
-			run_incoming(q);
+			run_queue(q, QSTORE_INCOMING, true);
 			run_queue(q, QSTORE_DEFERRED, true);
-			run_incoming(q);
 		} else
 			log_warn("ignoring an unknown request on %s", SERVICE_QMGR_SOCKET);
 	}
 }
 
-/* on_term - stop */
-static void on_term(evutil_socket_t sig, short what, void *arg)
+/* on_stop_deadline - replies did not come in time: stop anyway (their files stay in active/) */
+static void on_stop_deadline(evutil_socket_t fd, short what, void *arg)
 {
-	(void)sig;
+	(void)fd;
 	(void)what;
 	event_base_loopbreak(arg);
+}
+
+/* on_term - stop taking work, drop what was not sent, wait for the replies and syncs in flight */
+static void on_term(evutil_socket_t sig, short what, void *arg)
+{
+	struct qmgr *q = arg;
+	struct timeval tv = { QMGR_STOP_SECONDS, 0 };
+	size_t k;
+
+	(void)sig;
+	(void)what;
+	if (q->stopping)
+		return;
+	q->stopping = true;
+	for (k = 0; k < NTRANSPORTS; k++)
+		qtransport_drop_queued(q->tr[k], on_drop, q);
+	event_add(q->stop_ev, &tv);
+	stop_if_idle(q);
 }
 
 /* bind_public - descriptor 3 from the master, or bind public/qmgr here (mode 0666: anyone may notify) */
@@ -519,64 +631,119 @@ static int64_t get_time(struct config *cfg, const char *name)
 	return v;
 }
 
+/* get_int - an INT parameter or fatal */
+static int64_t get_int(struct config *cfg, const char *name)
+{
+	int64_t v;
+	const char *err;
+
+	if (config_get_int(cfg, name, &v, &err) < 0)
+		fatal("%s", err);
+	return v;
+}
+
+/* qmgr_concurrency - most requests in flight for a transport: its limit, at most default_process_limit */
+static size_t qmgr_concurrency(struct config *cfg, const char *limit_param)
+{
+	int64_t n = get_int(cfg, limit_param), procs = get_int(cfg, "default_process_limit");
+
+	if (n > procs)
+		n = procs;
+	return n < 1 ? 1 : (size_t)n;
+}
+
+/* setup - read the configuration, open tables, queue and transports */
+static void setup(struct qmgr *q, struct cli *cli, const char **qdir_r)
+{
+	struct diag_list dl = DIAG_LIST_INIT;
+	struct rlimit rl;
+	const char *qdir, *err;
+	size_t k;
+
+	if (!(q->cfg = config_load(cli->config_dir, &dl)) || diag_has_errors(&dl))
+		fatal("cannot load the configuration from %s", cli->config_dir);
+	diag_free(&dl);
+	if (service_log_init(q->cfg, "qmgr", LOG_TO_STDERR, &err) < 0)
+		log_warn("maillog_file: %s", err);
+	if (!(qdir = config_get(q->cfg, "queue_directory")))
+		fatal("no queue_directory");
+	q->myhostname = config_get(q->cfg, "myhostname");
+	q->mail_name = config_get(q->cfg, "mail_name");
+	q->t.min_backoff = get_time(q->cfg, "minimal_backoff_time");
+	q->t.max_backoff = get_time(q->cfg, "maximal_backoff_time");
+	q->t.max_lifetime = get_time(q->cfg, "maximal_queue_lifetime");
+	q->t.bounce_lifetime = get_time(q->cfg, "bounce_queue_lifetime");
+	q->max_jobs = (size_t)get_int(q->cfg, "qmgr_message_active_limit");
+	/* each message in memory holds its queue file open */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && q->max_jobs > rl.rlim_cur / 2)
+		q->max_jobs = (size_t)(rl.rlim_cur / 2);
+	if (q->max_jobs < 1)
+		q->max_jobs = 1;
+	if (!(q->va = valias_open(q->cfg, &err)))
+		fatal("virtual_alias_maps: %s", err);
+	if (!(q->rt = route_open(q->cfg, NULL, &err)))
+		fatal("%s", err);
+	if (qstore_open(&q->qs, qdir, (uid_t)-1, (gid_t)-1, &err) < 0)
+		fatal("queue %s: %s", qdir, err);
+	qstore_clean_temp(&q->qs, 3600);
+	q->evb = event_base_new();
+	q->sync = qsync_new(q->evb, QMGR_SYNC_THREADS, on_synced, q);
+	for (k = 0; k < NTRANSPORTS; k++) {
+		char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+
+		if ((size_t)snprintf(path, sizeof(path), "%s/%s", qdir, transport_defs[k].socket) >= sizeof(path))
+			fatal("queue_directory too long for a socket path");
+		q->tr[k] = qtransport_new(q->evb, transport_defs[k].name, path,
+					  qmgr_concurrency(q->cfg, transport_defs[k].limit_param), on_done, q);
+	}
+	*qdir_r = qdir;
+}
+
 /* qmgr_main - `postern service qmgr` */
 int qmgr_main(struct cli *cli, int argc, char **argv)
 {
-	struct diag_list dl = DIAG_LIST_INIT;
 	struct qmgr q;
 	struct event *dev, *tev, *sterm, *sint;
 	struct timeval tv = { QMGR_SCAN_SECONDS, 0 };
-	const char *qdir, *err;
+	const char *qdir;
+	size_t k;
 	int dfd;
 
 	(void)argc;
 	(void)argv;
 	memset(&q, 0, sizeof(q));
-	q.vfd = -1;
 	log_init("postern", "qmgr", LOG_TO_STDERR, NULL, NULL);
-	if (!(q.cfg = config_load(cli->config_dir, &dl)) || diag_has_errors(&dl))
-		fatal("cannot load the configuration from %s", cli->config_dir);
-	diag_free(&dl);
-	if (service_log_init(q.cfg, "qmgr", LOG_TO_STDERR, &err) < 0)
-		log_warn("maillog_file: %s", err);
-	if (!(qdir = config_get(q.cfg, "queue_directory")))
-		fatal("no queue_directory");
-	q.myhostname = config_get(q.cfg, "myhostname");
-	q.mail_name = config_get(q.cfg, "mail_name");
-	q.t.min_backoff = get_time(q.cfg, "minimal_backoff_time");
-	q.t.max_backoff = get_time(q.cfg, "maximal_backoff_time");
-	q.t.max_lifetime = get_time(q.cfg, "maximal_queue_lifetime");
-	q.t.bounce_lifetime = get_time(q.cfg, "bounce_queue_lifetime");
-	if (!(q.va = valias_open(q.cfg, &err)))
-		fatal("virtual_alias_maps: %s", err);
-	if (!(q.rt = route_open(q.cfg, NULL, &err)))
-		fatal("%s", err);
-	if (qstore_open(&q.qs, qdir, (uid_t)-1, (gid_t)-1, &err) < 0)
-		fatal("queue %s: %s", qdir, err);
-	qstore_clean_temp(&q.qs, 3600);
-	if ((size_t)snprintf(q.vpath, sizeof(q.vpath), "%s/%s", qdir, SERVICE_VIRTUAL_SOCKET) >= sizeof(q.vpath))
-		fatal("queue_directory too long for a socket path");
+	setup(&q, cli, &qdir);
 	signal(SIGPIPE, SIG_IGN);
 	dfd = bind_public(qdir);
-	q.evb = event_base_new();
 	dev = event_new(q.evb, dfd, EV_READ | EV_PERSIST, on_datagram, &q);
 	tev = event_new(q.evb, -1, EV_PERSIST, on_timer, &q);
-	sterm = evsignal_new(q.evb, SIGTERM, on_term, q.evb);
-	sint = evsignal_new(q.evb, SIGINT, on_term, q.evb);
+	q.scan_ev = event_new(q.evb, -1, 0, on_scan, &q);
+	q.stop_ev = event_new(q.evb, -1, 0, on_stop_deadline, q.evb);
+	sterm = evsignal_new(q.evb, SIGTERM, on_term, &q);
+	sint = evsignal_new(q.evb, SIGINT, on_term, &q);
 	event_add(dev, NULL);
 	event_add(tev, &tv);
 	event_add(sterm, NULL);
 	event_add(sint, NULL);
-	log_info("daemon started");
+	log_info("daemon started (%zu virtual, %zu local deliveries at a time)", qmgr_concurrency(q.cfg, transport_defs[0].limit_param),
+		 qmgr_concurrency(q.cfg, transport_defs[1].limit_param));
 	run_queue(&q, QSTORE_ACTIVE, true);
 	on_timer(-1, 0, &q);
 	event_base_dispatch(q.evb);
+	q.stopping = true;
+	for (k = 0; k < NTRANSPORTS; k++)
+		qtransport_free(&q.tr[k], on_drop, &q);
+	qsync_free(&q.sync); /* reports the last syncs: their messages may still be finished */
+	while (q.jobs)
+		job_free(&q, q.jobs);
 	event_free(dev);
 	event_free(tev);
+	event_free(q.scan_ev);
+	event_free(q.stop_ev);
 	event_free(sterm);
 	event_free(sint);
 	event_base_free(q.evb);
-	agent_close(&q);
 	close(dfd);
 	valias_free(&q.va);
 	route_free(&q.rt);

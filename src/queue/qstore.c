@@ -570,6 +570,22 @@ int qstore_move(struct qstore *qs, const char *id, enum qstore_queue from, enum 
 	return 0;
 }
 
+/* qstore_take - rename into active/ without syncs (see qstore.h) */
+int qstore_take(struct qstore *qs, const char *id, enum qstore_queue from, const char **error_r)
+{
+	if (!id_valid(id)) {
+		*error_r = errf("not a queue id: %s", log_sanitize(id, 40));
+		return -1;
+	}
+	if (renameat2(qdir(qs, from), id, qdir(qs, QSTORE_ACTIVE), id, RENAME_NOREPLACE) != 0) {
+		if (errno == ENOENT)
+			return 0;
+		*error_r = errf("%s: cannot move from %s to active: %s", id, qstore_queue_name(from), strerror(errno));
+		return -1;
+	}
+	return 1;
+}
+
 /* qstore_delete - unlink a finished message */
 int qstore_delete(struct qstore *qs, enum qstore_queue q, const char *id, const char **error_r)
 {

@@ -190,6 +190,16 @@ size_t qstore_clean_temp(struct qstore *qs, unsigned min_age);
  */
 int qstore_move(struct qstore *qs, const char *id, enum qstore_queue from, enum qstore_queue to,
 		const char **error_r);
+/*
+ * qstore_take - the queue manager takes id from queue `from` into active/: a rename
+ * WITHOUT directory syncs. Why that is safe: the file is already durable where it is;
+ * a rename within one file system is atomic, so after a crash the file is in `from`
+ * or in active/ (never in neither), and the queue manager scans both (active/ at
+ * start). Its recipient marks live in the file's data (qstore_mark_rcpt syncs them),
+ * whatever its name. Returns 1 taken, 0 no such file in `from` (taken already by an
+ * earlier scan or notification), or -1 with *error_r.
+ */
+int qstore_take(struct qstore *qs, const char *id, enum qstore_queue from, const char **error_r);
 /* qstore_delete - remove a finished message (no directory sync: see the top). 0, or -1 */
 int qstore_delete(struct qstore *qs, enum qstore_queue q, const char *id, const char **error_r);
 

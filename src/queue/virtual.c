@@ -4,7 +4,22 @@
  * Listens on queue_directory/private/virtual (descriptor 3 when the master
  * passes it, else it creates the socket itself: mode 0600, owned by mail_owner
  * when root) and answers dlvproto requests, one delivery per request, in order,
- * per connection. For each request it opens the queue file read-only, looks the
+ * per connection.
+ *
+ * Concurrency: the process forks virtual_destination_concurrency_limit workers
+ * (at most default_process_limit; the queue manager opens at most as many
+ * connections). Each worker accepts one connection on the shared non-blocking
+ * listener and serves it until the queue manager closes it, so the queue
+ * manager's connections are delivered in parallel, and their fsyncs share the
+ * file system's journal commits. Processes, not threads: the effective uid is
+ * per process. SIGTERM and SIGINT are blocked except inside ppoll(), so a
+ * worker finishes the request in hand (and any already received) before it
+ * exits. The parent only supervises: it forwards SIGTERM, and when a worker
+ * ends on its own (a fatal error, a crash) it stops the others and exits 1 so
+ * that the master restarts the service. A worker dies with its parent
+ * (PR_SET_PDEATHSIG).
+ *
+ * For each request a worker opens the queue file read-only, looks the
  * final address up in virtual_mailbox_maps (addr_lookup key order: full,
  * without extension, @domain; each key in every table before the next key, as
  * Postfix's mail_addr_find), builds virtual_mailbox_base/result (a trailing "/"
@@ -23,24 +38,26 @@
  *   - table lookup failures defer (4.3.0), unknown users bounce (5.1.1).
  * A malformed request is fatal (typed IPC rule): the peer is the queue manager.
  *
- * Runs in:  virtual (root when the master is root; effective ids per delivery)
+ * Runs in:  virtual (root when the master is root; effective ids per delivery, per worker)
  * API:      virtual_main()  -- see virtual.h
  * Tests:    tests/e2e/test_delivery.py
  * Refs:     Postfix virtual/virtual.c, mailbox.c, maildir.c; virtual(8)
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
+#include <poll.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
-
-#include <event2/event.h>
 
 #include "lib/buf.h"
 #include "lib/fdio.h"
@@ -73,15 +90,10 @@ struct vagent {
 	const char *delims;
 	int64_t min_uid;
 	bool root;
-	struct event_base *evb;
 };
 
-struct vconn {
-	struct vagent *va;
-	int fd;
-	struct event *ev;
-	struct buf in;
-};
+static volatile sig_atomic_t stop_requested; /* a worker got SIGTERM or SIGINT */
+static pid_t *worker_pids;                   /* the parent's table of workers */
 
 /* maps_open - open every table of a list parameter; fatal on failure (configuration) */
 static void maps_open(struct config *cfg, const char *name, struct maps *m)
@@ -292,80 +304,188 @@ static void handle_request(struct vagent *va, int fd, const struct dlvproto_requ
 	buf_free(&out);
 }
 
-/* conn_close - forget a connection */
-static void conn_close(struct vconn *c)
-{
-	event_free(c->ev);
-	close(c->fd);
-	buf_free(&c->in);
-	free(c);
-}
-
-/* conn_read - read what is there, handle every whole request */
-static void conn_read(evutil_socket_t fd, short what, void *arg)
-{
-	struct vconn *c = arg;
-	char tmp[4096];
-	ssize_t n;
-
-	(void)what;
-	n = read(fd, tmp, sizeof(tmp));
-	if (n < 0 && (errno == EINTR || errno == EAGAIN))
-		return;
-	if (n <= 0) {
-		conn_close(c);
-		return;
-	}
-	if (buf_append(&c->in, tmp, (size_t)n) < 0)
-		fatal("virtual: request buffer overflow");
-	for (;;) {
-		const uint8_t *body;
-		size_t blen, flen;
-		const char *err;
-		struct dlvproto_request q;
-		struct arena *a;
-		int r = dlvproto_frame(c->in.data, c->in.len, &body, &blen, &flen, &err);
-
-		if (r < 0)
-			fatal("virtual: bad request from qmgr: %s", err);
-		if (r == 0)
-			break;
-		a = arena_new(0);
-		if (dlvproto_get_request(body, blen, a, &q, &err) < 0)
-			fatal("virtual: bad request from qmgr: %s", err);
-		handle_request(c->va, fd, &q);
-		arena_free(&a);
-		buf_consume(&c->in, flen);
-	}
-}
-
-/* on_accept - a new connection from the queue manager */
-static void on_accept(evutil_socket_t lfd, short what, void *arg)
-{
-	struct vagent *va = arg;
-	struct vconn *c;
-	int fd;
-
-	(void)what;
-	if ((fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) < 0) {
-		if (errno != EAGAIN && errno != EINTR)
-			log_warn("virtual: accept: %m");
-		return;
-	}
-	c = xcalloc(1, sizeof(*c));
-	c->va = va;
-	c->fd = fd;
-	buf_init(&c->in, 2 * (DLVPROTO_FRAME_MAX + 4));
-	c->ev = event_new(va->evb, fd, EV_READ | EV_PERSIST, conn_read, c);
-	event_add(c->ev, NULL);
-}
-
-/* on_term - SIGTERM/SIGINT: stop */
-static void on_term(evutil_socket_t sig, short what, void *arg)
+/* on_stop - SIGTERM/SIGINT in a worker: finish the request in hand, then exit */
+static void on_stop(int sig)
 {
 	(void)sig;
-	(void)what;
-	event_base_loopbreak(arg);
+	stop_requested = 1;
+}
+
+/* wait_readable - poll fd with the stop signals unblocked; 1 readable, 0 stop requested or timeout */
+static int wait_readable(int fd, const sigset_t *open_mask, int timeout_ms)
+{
+	struct pollfd p = { fd, POLLIN, 0 };
+	struct timespec ts = { timeout_ms / 1000, (long)(timeout_ms % 1000) * 1000000L };
+
+	for (;;) {
+		int r;
+
+		if (stop_requested && timeout_ms != 0)
+			return 0;
+		r = ppoll(&p, 1, timeout_ms < 0 ? NULL : &ts, open_mask);
+		if (r > 0)
+			return 1;
+		if (r == 0)
+			return 0;
+		if (errno != EINTR)
+			fatal("virtual: poll: %m");
+	}
+}
+
+/* serve - one connection from the queue manager: its requests in order, until EOF or a stop */
+static void serve(struct vagent *va, int fd, const sigset_t *open_mask)
+{
+	struct buf in = BUF_INIT(2 * (DLVPROTO_FRAME_MAX + 4));
+	char tmp[4096];
+
+	for (;;) {
+		ssize_t n;
+
+		/* stopping: only what the queue manager has already sent is still served */
+		if (!wait_readable(fd, open_mask, stop_requested ? 0 : -1))
+			break;
+		n = read(fd, tmp, sizeof(tmp));
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n <= 0)
+			break;
+		if (buf_append(&in, tmp, (size_t)n) < 0)
+			fatal("virtual: request buffer overflow");
+		for (;;) {
+			const uint8_t *body;
+			size_t blen, flen;
+			const char *err;
+			struct dlvproto_request q;
+			struct arena *a;
+			int r = dlvproto_frame(in.data, in.len, &body, &blen, &flen, &err);
+
+			if (r < 0)
+				fatal("virtual: bad request from qmgr: %s", err);
+			if (r == 0)
+				break;
+			a = arena_new(0);
+			if (dlvproto_get_request(body, blen, a, &q, &err) < 0)
+				fatal("virtual: bad request from qmgr: %s", err);
+			handle_request(va, fd, &q);
+			arena_free(&a);
+			buf_consume(&in, flen);
+		}
+	}
+	buf_free(&in);
+}
+
+/* worker - accept a connection, serve it to the end, accept the next; exits on a stop */
+static _Noreturn void worker(struct vagent *va, int lfd, pid_t parent)
+{
+	sigset_t block, open_mask;
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGCHLD, SIG_DFL);
+	/* the stop signals are delivered only inside ppoll(): no request is cut in the middle */
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigprocmask(SIG_BLOCK, &block, &open_mask);
+	sigdelset(&open_mask, SIGTERM);
+	sigdelset(&open_mask, SIGINT);
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	if (getppid() != parent)
+		stop_requested = 1;
+	while (!stop_requested) {
+		int fd;
+
+		if (!wait_readable(lfd, &open_mask, -1))
+			break;
+		/* the listener is non-blocking: another worker may have taken the connection */
+		if ((fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) < 0) {
+			if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+				log_warn("virtual: accept: %m");
+			continue;
+		}
+		serve(va, fd, &open_mask);
+		close(fd);
+	}
+	exit(0);
+}
+
+/* spawn - start one worker; its pid */
+static pid_t spawn(struct vagent *va, int lfd)
+{
+	pid_t parent = getpid(), pid = fork();
+
+	if (pid < 0)
+		fatal("virtual: fork: %m");
+	if (pid == 0)
+		worker(va, lfd, parent);
+	return pid;
+}
+
+/* supervise - the parent: forward a stop to the workers; a worker that dies ends the service */
+static int supervise(pid_t *pids, size_t n)
+{
+	sigset_t set;
+	size_t alive = n, i;
+	bool stopping = false;
+	int status = 0;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGCHLD);
+	while (alive) {
+		int sig = sigwaitinfo(&set, NULL), st;
+		pid_t pid;
+
+		if (sig < 0)
+			continue;
+		if ((sig == SIGTERM || sig == SIGINT) && !stopping) {
+			stopping = true;
+			for (i = 0; i < n; i++)
+				if (pids[i] > 0)
+					kill(pids[i], SIGTERM);
+		}
+		while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+			for (i = 0; i < n; i++)
+				if (pids[i] == pid) {
+					pids[i] = 0;
+					alive--;
+				}
+			if (stopping && WIFEXITED(st) && WEXITSTATUS(st) == 0)
+				continue;
+			/* a worker ended on its own (fatal error, crash): stop all; the master restarts us */
+			if (WIFSIGNALED(st))
+				log_warn("worker %ld killed by signal %d", (long)pid, WTERMSIG(st));
+			else
+				log_warn("worker %ld exited with status %d", (long)pid, WEXITSTATUS(st));
+			status = 1;
+			if (!stopping) {
+				stopping = true;
+				for (i = 0; i < n; i++)
+					if (pids[i] > 0)
+						kill(pids[i], SIGTERM);
+			}
+		}
+	}
+	return status;
+}
+
+/* virtual_workers - how many deliveries at once: the queue manager's concurrency for us */
+static size_t virtual_workers(struct config *cfg)
+{
+	int64_t n, procs;
+	const char *err;
+
+	if (config_get_int(cfg, "virtual_destination_concurrency_limit", &n, &err) < 0 ||
+	    config_get_int(cfg, "default_process_limit", &procs, &err) < 0)
+		fatal("%s", err);
+	if (n > procs)
+		n = procs;
+	return n < 1 ? 1 : (size_t)n;
 }
 
 /* listen_socket - descriptor 3 from the master, or bind private/virtual ourselves */
@@ -404,8 +524,11 @@ int virtual_main(struct cli *cli, int argc, char **argv)
 	struct diag_list dl = DIAG_LIST_INIT;
 	struct vagent va;
 	struct passwd *pw;
-	struct event *lev, *sterm, *sint;
 	const char *qdir, *err, *owner;
+	sigset_t set;
+	pid_t *pids;
+	size_t nworkers, i;
+	int status;
 	uid_t ouid = (uid_t)-1;
 	gid_t ogid = (gid_t)-1;
 	int lfd;
@@ -441,20 +564,24 @@ int virtual_main(struct cli *cli, int argc, char **argv)
 		fatal("queue %s: %s", qdir, err);
 	signal(SIGPIPE, SIG_IGN);
 	lfd = listen_socket(&va, qdir, ouid, ogid);
-	va.evb = event_base_new();
-	lev = event_new(va.evb, lfd, EV_READ | EV_PERSIST, on_accept, &va);
-	sterm = evsignal_new(va.evb, SIGTERM, on_term, va.evb);
-	sint = evsignal_new(va.evb, SIGINT, on_term, va.evb);
-	event_add(lev, NULL);
-	event_add(sterm, NULL);
-	event_add(sint, NULL);
-	log_info("daemon started (%s)", va.root ? "root, per-delivery uid switch" : "not root: no uid switch");
-	event_base_dispatch(va.evb);
-	event_free(lev);
-	event_free(sterm);
-	event_free(sint);
-	event_base_free(va.evb);
+	if (fcntl(lfd, F_SETFL, fcntl(lfd, F_GETFL) | O_NONBLOCK) < 0)
+		fatal("virtual: non-blocking listener: %m");
+	nworkers = virtual_workers(va.cfg);
+	pids = worker_pids = xcalloc(nworkers, sizeof(*pids));
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	log_info("daemon started (%s; %zu worker processes)", va.root ? "root, per-delivery uid switch" : "not root: no uid switch",
+		 nworkers);
+	for (i = 0; i < nworkers; i++)
+		pids[i] = spawn(&va, lfd);
+	status = supervise(pids, nworkers);
+	xfree(&worker_pids);
+	close(lfd);
 	qstore_close(&va.qs);
 	config_free(&va.cfg);
-	return 0;
+	return status;
+
 }

@@ -79,6 +79,7 @@ struct glue {
 	struct event *stop_timer;
 	int qmgr_fd;
 	struct sockaddr_un qmgr_addr;
+	struct event *notify_ev;   /* resends a lost notification as a bare "I" (scan incoming/) */
 	/* group commit */
 	struct conn *pending, **pending_tail;
 	struct conn *batch;        /* owned by the worker while busy */
@@ -434,10 +435,29 @@ static void done_event(evutil_socket_t fd, short what, void *arg)
 	start_batch(g);
 }
 
-/* smtpd_notify_qmgr - "I<id>" to public/qmgr, best effort */
+/* notify_retry - a notification was lost (the queue manager's socket queue was full): ask for a scan */
+static void notify_retry(evutil_socket_t fd, short what, void *arg)
+{
+	struct glue *g = arg;
+	struct timeval tv = { 0, 20000 };
+	char m = QMGR_MSG_NEW;
+
+	(void)fd;
+	(void)what;
+	if (sendto(g->qmgr_fd, &m, 1, MSG_DONTWAIT, (struct sockaddr *)&g->qmgr_addr, sizeof(g->qmgr_addr)) < 0 &&
+	    errno == EAGAIN)
+		evtimer_add(g->notify_ev, &tv);
+}
+
+/*
+ * smtpd_notify_qmgr - "I<id>" to public/qmgr. When the queue manager's socket is
+ * full (it is busy), the notification is not lost: a bare "I" follows a little
+ * later, and the queue manager scans incoming/ for every message it missed.
+ */
 void smtpd_notify_qmgr(struct smtpd_server *srv, const char *id)
 {
 	struct glue *g = srv->glue;
+	struct timeval tv = { 0, 20000 };
 	char m[64];
 	int n;
 
@@ -445,9 +465,12 @@ void smtpd_notify_qmgr(struct smtpd_server *srv, const char *id)
 		return;
 	n = snprintf(m, sizeof(m), "%c%s", QMGR_MSG_NEW, id);
 	if (sendto(g->qmgr_fd, m, (size_t)n, MSG_DONTWAIT, (struct sockaddr *)&g->qmgr_addr,
-		   sizeof(g->qmgr_addr)) < 0 &&
-	    errno != ENOENT && errno != ECONNREFUSED && errno != EAGAIN)
-		log_warn("notify qmgr: %s", strerror(errno));
+		   sizeof(g->qmgr_addr)) < 0) {
+		if (errno == EAGAIN && g->notify_ev && !evtimer_pending(g->notify_ev, NULL))
+			evtimer_add(g->notify_ev, &tv);
+		else if (errno != ENOENT && errno != ECONNREFUSED && errno != EAGAIN)
+			log_warn("notify qmgr: %s", strerror(errno));
+	}
 }
 
 /* stop_deadline - sessions did not finish in time */
@@ -709,6 +732,7 @@ int smtpd_main(struct cli *cli, int argc, char **argv)
 	if (!g.base)
 		fatal("event_base_new failed");
 	g.pending_tail = &g.pending;
+	g.notify_ev = evtimer_new(g.base, notify_retry, &g);
 	if (pipe2(g.done_pipe, O_NONBLOCK | O_CLOEXEC) < 0)
 		fatal("pipe: %s", strerror(errno));
 	pthread_mutex_init(&g.mu, NULL);
@@ -744,6 +768,7 @@ int smtpd_main(struct cli *cli, int argc, char **argv)
 	event_free(sig_term);
 	(void)sig_hup;
 	event_free(g.done_ev);
+	event_free(g.notify_ev);
 	event_base_free(g.base);
 	close(g.done_pipe[0]);
 	close(g.done_pipe[1]);

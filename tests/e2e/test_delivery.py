@@ -4,7 +4,9 @@ A re-rooted HOWTO configuration (tables built with postmap), a queue file writte
 queue format (qfile.h) into active/, and requests sent over private/virtual in the dlvproto
 format (dlvproto.h) as the queue manager sends them. Checks the Maildir and mbox results, the
 owner (virtual_uid_maps) and mode, the prepended Return-Path:/Delivered-To:, unknown users,
-virtual_minimum_uid, and that a malformed request is fatal for the agent.
+virtual_minimum_uid, and that a malformed request is fatal for the agent. Then the queue
+manager with the agent: alias fan-out, bounces, deferral and flush, concurrent deliveries, and
+local recipients routed to private/local.
 """
 import os
 import shutil
@@ -336,6 +338,72 @@ def test_qmgr_defers_remote_recipients(mta):
     mta["qmgr"].terminate()
     err = mta["qmgr"].communicate(timeout=10)[1]
     assert "status=deferred (outbound SMTP delivery is not implemented yet)" in err
+
+
+def test_qmgr_delivers_concurrently(mta):
+    """A slow delivery (jane's mbox is dot-locked: the agent retries for ~20 s) does not hold
+    up the others: john's mail arrives meanwhile. With one delivery at a time it would wait."""
+    lock = os.path.join(mta["spool"], "example.org", "jane.lock")
+    open(lock, "w").close()
+    slow = inject(mta, "someone@example.net", ["jane@example.org"])
+    time.sleep(0.5)  # jane's delivery is in flight, waiting for the lock
+    fast = inject(mta, "someone@example.net", ["john@example.org"])
+    assert wait_for(lambda: len(maildir_new(mta, "john")) == 1, mta["qmgr"], timeout=8)
+    assert mbox(mta) == b"" and queue_files(mta, "active") == [slow]
+    os.unlink(lock)
+    assert wait_for(lambda: mbox(mta) != b"" and queue_empty(mta), mta["qmgr"], timeout=15)
+    mta["qmgr"].terminate()
+    err = mta["qmgr"].communicate(timeout=10)[1]
+    assert fast + ": removed" in err and slow + ": removed" in err
+    assert mbox(mta).count(b"\nDelivered-To: jane@example.org\n") == 1
+
+
+def test_qmgr_defers_local_without_local_agent(mta):
+    """Local recipients go to the "local" transport (private/local); with no agent there they
+    are deferred, never lost."""
+    qid = inject(mta, "jane@example.org", ["root@localhost"])
+    assert wait_for(lambda: queue_files(mta, "deferred") == [qid], mta["qmgr"])
+    mta["qmgr"].terminate()
+    err = mta["qmgr"].communicate(timeout=10)[1]
+    assert "to=<root@localhost>, relay=none" in err
+    assert "dsn=4.3.0, status=deferred (delivery agent local is unavailable)" in err
+
+
+def serve_fake_local(path, seen):
+    """A stand-in for the local agent on private/local: answers every request 'delivered'."""
+    ls = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    ls.bind(path)
+    ls.listen(4)
+
+    def run():
+        c, _ = ls.accept()
+        while True:
+            hdr = c.recv(4, socket.MSG_WAITALL)
+            if len(hdr) < 4:
+                break
+            body = c.recv(struct.unpack(">I", hdr)[0], socket.MSG_WAITALL)
+            seen.append(body)
+
+            def s(x):
+                return struct.pack(">H", len(x)) + x
+            rep = b"A\x01O" + s(b"2.0.0") + s(b"delivered to mailbox")
+            c.sendall(struct.pack(">I", len(rep)) + rep)
+        c.close()
+        ls.close()
+    import threading
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    return t
+
+
+def test_qmgr_routes_local_to_private_local(mta):
+    seen = []
+    serve_fake_local(os.path.join(mta["queue"], "private", "local"), seen)
+    qid = inject(mta, "jane@example.org", ["root@localhost", "john@example.org"])
+    assert wait_for(lambda: queue_empty(mta), mta["qmgr"])
+    assert len(seen) == 1 and seen[0].startswith(b"Q\x01") and b"root@localhost" in seen[0]
+    assert qid.encode() in seen[0]
+    assert len(maildir_new(mta, "john")) == 1
 
 
 # --- postern sendmail and postern queue ---------------------------------------------------------

@@ -284,6 +284,30 @@ static void test_failure_truncates_back(void **state)
 	close(m.fd);
 }
 
+static void test_missing_parent_is_created(void **state)
+{
+	struct fix *x = *state;
+	struct dlv_msg m = qfile(x, "hello\n", 6);
+	struct dlv_result res;
+	char dom[160], sub[200], box[240];
+	struct stat st;
+
+	/* a new domain directory, two levels deep: created 0700, then the mailbox in it */
+	snprintf(dom, sizeof(dom), "%s/example.org", x->top);
+	snprintf(sub, sizeof(sub), "%s/sub", dom);
+	snprintf(box, sizeof(box), "%s/jane", sub);
+	assert_int_equal(mbox_deliver(box, &m, "a@b", arrival, &fast, NULL, &res), DLV_OK);
+	assert_int_equal(stat(sub, &st), 0);
+	assert_true(S_ISDIR(st.st_mode));
+	assert_int_equal(st.st_mode & 07777, 0700);
+	assert_int_equal(stat(box, &st), 0);
+	assert_true(st.st_size > 6);
+	unlink(box);
+	rmdir(sub);
+	rmdir(dom);
+	close(m.fd);
+}
+
 static void test_bad_targets_and_owner(void **state)
 {
 	struct fix *x = *state;
@@ -324,6 +348,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_fcntl_lock_held, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dotlock_fresh_and_stale, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failure_truncates_back, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_missing_parent_is_created, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_targets_and_owner, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
