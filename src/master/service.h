@@ -14,8 +14,9 @@
  *     so the service applies that line's -o overrides (mastercf_service_config());
  *   - privileges dropped when the master is root: network-facing services (smtpd)
  *     and the queue manager run as mail_owner (setgroups, setgid, setuid, in that
- *     order); the delivery agent "virtual" stays root and switches its effective
- *     uid/gid to the mailbox owner for each delivery, as Postfix's virtual(8) does.
+ *     order); the delivery agents "virtual" and "local" stay root and switch their
+ *     effective uid/gid to the mailbox owner for each delivery, as Postfix's
+ *     virtual(8) and local(8) do.
  *     When the master is not root, nothing changes uid (it logs that once).
  *
  * Signals from the master to a service:
@@ -33,6 +34,7 @@
  *                    at start and periodically, so a lost datagram delays, never loses.
  *   private/virtual  unix stream socket of the virtual delivery agent: requests
  *                    from the queue manager, one per recipient (see queue/dlvproto.h).
+ *   private/local    the same for the local delivery agent (mydestination).
  *   pid/master.pid   the master's pid, locked (fcntl) while it runs: `postern
  *                    status|stop|reload` read it; a stale file is never trusted.
  *
@@ -48,6 +50,7 @@
 
 #define SERVICE_QMGR_SOCKET "public/qmgr"
 #define SERVICE_VIRTUAL_SOCKET "private/virtual"
+#define SERVICE_LOCAL_SOCKET "private/local"
 #define SERVICE_PID_FILE "pid/master.pid"
 
 /* datagrams to the queue manager */

@@ -8,8 +8,9 @@
  *     tried once per message pass, whatever recipients led to it;
  *   - route_classify(): virtual mailbox addresses go to the virtual agent over
  *     private/virtual (dlvproto; connected lazily, unavailable = defer); local
- *     addresses are deferred ("local delivery not implemented yet"), relay and
- *     default ones too ("outbound SMTP delivery is not implemented yet");
+ *     addresses (mydestination) to the local agent over private/local, the
+ *     same way; relay and default ones are deferred ("outbound SMTP delivery
+ *     is not implemented yet");
  *     an address in a virtual alias domain that no alias matched bounces
  *     (5.1.1, Postfix's "User unknown in virtual alias table").
  * The outcome of each queue-file recipient is marked durably (qstore_mark_rcpt)
@@ -82,6 +83,8 @@ struct qmgr {
 	struct qmgr_times t;
 	int vfd; /* connection to the virtual agent, -1 when none */
 	char vpath[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	int lfd; /* connection to the local agent, -1 when none */
+	char lpath[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	const char *myhostname, *mail_name;
 	struct event_base *evb;
 	bool rescan;
@@ -102,12 +105,12 @@ static void set_outcome(struct outcome *o, enum dlvproto_status st, const char *
 	snprintf(o->text, sizeof(o->text), "%s", text);
 }
 
-/* agent_close - forget the agent connection */
-static void agent_close(struct qmgr *q)
+/* agent_close - forget an agent connection */
+static void agent_close(int *fdp)
 {
-	if (q->vfd >= 0)
-		close(q->vfd);
-	q->vfd = -1;
+	if (*fdp >= 0)
+		close(*fdp);
+	*fdp = -1;
 }
 
 /* read_exact - n bytes or -1 */
@@ -128,9 +131,11 @@ static int read_exact(int fd, void *p, size_t n)
 	return 0;
 }
 
-/* agent_call - one request to the virtual agent; fills o (an unavailable agent defers) */
-static void agent_call(struct qmgr *q, const struct dlvproto_request *rq, struct outcome *o)
+/* agent_call - one request to agent name (connection *fdp, socket path); fills o (unavailable: defer) */
+static void agent_call(int *fdp, const char *path, const char *name, const struct dlvproto_request *rq,
+		       struct outcome *o)
 {
+	char text[DLVPROTO_TEXT_MAX];
 	struct buf b = BUF_INIT(0);
 	uint8_t hdr[4];
 	const uint8_t *bp;
@@ -140,49 +145,51 @@ static void agent_call(struct qmgr *q, const struct dlvproto_request *rq, struct
 	struct arena *a;
 	uint32_t len;
 
-	if (q->vfd < 0) {
+	if (*fdp < 0) {
 		struct sockaddr_un sun = { .sun_family = AF_UNIX };
 		struct timeval tv = { 600, 0 };
 
-		snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", q->vpath);
-		q->vfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (q->vfd < 0 || connect(q->vfd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
-			set_outcome(o, DLVPROTO_DEFER, "4.3.0", "delivery agent virtual is unavailable");
-			log_warn("connect to %s: %m", q->vpath);
-			agent_close(q);
+		snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+		*fdp = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (*fdp < 0 || connect(*fdp, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
+			snprintf(text, sizeof(text), "delivery agent %s is unavailable", name);
+			set_outcome(o, DLVPROTO_DEFER, "4.3.0", text);
+			log_warn("connect to %s: %m", path);
+			agent_close(fdp);
 			return;
 		}
-		setsockopt(q->vfd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		setsockopt(*fdp, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	}
 	if (dlvproto_put_request(&b, rq) < 0) {
 		set_outcome(o, DLVPROTO_BOUNCE, "5.1.3", "recipient address too long or malformed");
 		buf_free(&b);
 		return;
 	}
-	if (fd_write_all(q->vfd, b.data, b.len) < 0 || read_exact(q->vfd, hdr, 4) < 0) {
-		set_outcome(o, DLVPROTO_DEFER, "4.3.0", "lost connection with the virtual delivery agent");
-		agent_close(q);
+	snprintf(text, sizeof(text), "lost connection with the %s delivery agent", name);
+	if (fd_write_all(*fdp, b.data, b.len) < 0 || read_exact(*fdp, hdr, 4) < 0) {
+		set_outcome(o, DLVPROTO_DEFER, "4.3.0", text);
+		agent_close(fdp);
 		buf_free(&b);
 		return;
 	}
 	buf_free(&b);
 	len = (uint32_t)hdr[0] << 24 | (uint32_t)hdr[1] << 16 | (uint32_t)hdr[2] << 8 | hdr[3];
 	if (len < 2 || len > DLVPROTO_FRAME_MAX)
-		fatal("qmgr: bad reply length %u from virtual", (unsigned)len);
+		fatal("qmgr: bad reply length %u from %s", (unsigned)len, name);
 	{
 		uint8_t frame[DLVPROTO_FRAME_MAX + 4];
 
 		memcpy(frame, hdr, 4);
-		if (read_exact(q->vfd, frame + 4, len) < 0) {
-			set_outcome(o, DLVPROTO_DEFER, "4.3.0", "lost connection with the virtual delivery agent");
-			agent_close(q);
+		if (read_exact(*fdp, frame + 4, len) < 0) {
+			set_outcome(o, DLVPROTO_DEFER, "4.3.0", text);
+			agent_close(fdp);
 			return;
 		}
 		if (dlvproto_frame(frame, len + 4, &bp, &blen, &flen, &err) != 1)
-			fatal("qmgr: bad reply from virtual");
+			fatal("qmgr: bad reply from %s", name);
 		a = arena_new(0);
 		if (dlvproto_get_reply(bp, blen, a, &rp, &err) < 0)
-			fatal("qmgr: bad reply from virtual: %s", err);
+			fatal("qmgr: bad reply from %s: %s", name, err);
 		set_outcome(o, rp.status, rp.dsn, rp.text);
 		arena_free(&a);
 	}
@@ -214,11 +221,15 @@ static void try_address(struct qmgr *q, struct qstore_msg *m, size_t i, const ch
 	} else if (ra.cls == ADDR_CLASS_VIRTUAL_MAILBOX) {
 		struct dlvproto_request rq = { m->id, qstore_queue_name(m->queue), (uint32_t)i, ra.address, r->orig };
 
-		agent_call(q, &rq, o);
+		agent_call(&q->vfd, q->vpath, "virtual", &rq, o);
 		route_addr_free(&ra);
 		return;
 	} else if (ra.cls == ADDR_CLASS_LOCAL) {
-		set_outcome(o, DLVPROTO_DEFER, "4.3.0", "local delivery not implemented yet");
+		struct dlvproto_request rq = { m->id, qstore_queue_name(m->queue), (uint32_t)i, ra.address, r->orig };
+
+		agent_call(&q->lfd, q->lpath, "local", &rq, o);
+		route_addr_free(&ra);
+		return;
 	} else if (ra.cls == ADDR_CLASS_VIRTUAL_ALIAS) {
 		set_outcome(o, DLVPROTO_BOUNCE, "5.1.1", "User unknown in virtual alias table");
 	} else {
@@ -532,7 +543,7 @@ int qmgr_main(struct cli *cli, int argc, char **argv)
 	(void)argc;
 	(void)argv;
 	memset(&q, 0, sizeof(q));
-	q.vfd = -1;
+	q.vfd = q.lfd = -1;
 	log_init("postern", "qmgr", LOG_TO_STDERR, NULL, NULL);
 	if (!(q.cfg = config_load(cli->config_dir, &dl)) || diag_has_errors(&dl))
 		fatal("cannot load the configuration from %s", cli->config_dir);
@@ -554,7 +565,8 @@ int qmgr_main(struct cli *cli, int argc, char **argv)
 	if (qstore_open(&q.qs, qdir, (uid_t)-1, (gid_t)-1, &err) < 0)
 		fatal("queue %s: %s", qdir, err);
 	qstore_clean_temp(&q.qs, 3600);
-	if ((size_t)snprintf(q.vpath, sizeof(q.vpath), "%s/%s", qdir, SERVICE_VIRTUAL_SOCKET) >= sizeof(q.vpath))
+	if ((size_t)snprintf(q.vpath, sizeof(q.vpath), "%s/%s", qdir, SERVICE_VIRTUAL_SOCKET) >= sizeof(q.vpath) ||
+	    (size_t)snprintf(q.lpath, sizeof(q.lpath), "%s/%s", qdir, SERVICE_LOCAL_SOCKET) >= sizeof(q.lpath))
 		fatal("queue_directory too long for a socket path");
 	signal(SIGPIPE, SIG_IGN);
 	dfd = bind_public(qdir);
@@ -576,7 +588,8 @@ int qmgr_main(struct cli *cli, int argc, char **argv)
 	event_free(sterm);
 	event_free(sint);
 	event_base_free(q.evb);
-	agent_close(&q);
+	agent_close(&q.vfd);
+	agent_close(&q.lfd);
 	close(dfd);
 	valias_free(&q.va);
 	route_free(&q.rt);

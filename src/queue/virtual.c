@@ -1,10 +1,8 @@
 /*
  * virtual.c - `postern service virtual`: the virtual mailbox delivery agent
  *
- * Listens on queue_directory/private/virtual (descriptor 3 when the master
- * passes it, else it creates the socket itself: mode 0600, owned by mail_owner
- * when root) and answers dlvproto requests, one delivery per request, in order,
- * per connection. For each request it opens the queue file read-only, looks the
+ * Listens on queue_directory/private/virtual and answers dlvproto requests,
+ * one delivery per request (the loop is agent.c's). For each request it looks the
  * final address up in virtual_mailbox_maps (addr_lookup key order: full,
  * without extension, @domain; each key in every table before the next key, as
  * Postfix's mail_addr_find), builds virtual_mailbox_base/result (a trailing "/"
@@ -24,40 +22,23 @@
  * A malformed request is fatal (typed IPC rule): the peer is the queue manager.
  *
  * Runs in:  virtual (root when the master is root; effective ids per delivery)
- * API:      virtual_main()  -- see virtual.h
+ * API:      virtual_main()  -- see virtual.h; the request loop is agent.h
  * Tests:    tests/e2e/test_delivery.py
  * Refs:     Postfix virtual/virtual.c, mailbox.c, maildir.c; virtual(8)
  */
 #include <errno.h>
-#include <grp.h>
-#include <pwd.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
-#include <unistd.h>
-
-#include <event2/event.h>
 
 #include "lib/buf.h"
-#include "lib/fdio.h"
 #include "lib/log.h"
-#include "lib/timeid.h"
 #include "lib/xalloc.h"
-#include "libmail/svclog.h"
 #include "libmail/addr_lookup.h"
 #include "libmail/config.h"
-#include "libmail/diag.h"
 #include "libmail/dict.h"
-#include "libmail/msghdr.h"
 #include "master/service.h"
-#include "queue/dlvproto.h"
-#include "queue/maildir.h"
-#include "queue/mbox.h"
-#include "queue/qstore.h"
+#include "queue/agent.h"
 #include "queue/virtual.h"
 
 struct maps {
@@ -66,21 +47,11 @@ struct maps {
 };
 
 struct vagent {
-	struct config *cfg;
-	struct qstore qs;
 	struct maps mailbox, uid, gid;
 	const char *base;
 	const char *delims;
 	int64_t min_uid;
 	bool root;
-	struct event_base *evb;
-};
-
-struct vconn {
-	struct vagent *va;
-	int fd;
-	struct event *ev;
-	struct buf in;
 };
 
 /* maps_open - open every table of a list parameter; fatal on failure (configuration) */
@@ -151,25 +122,11 @@ static int parse_id(const char *s, long long *v)
 	return (errno || end == s || *end || *v < 0 || *v > 0x7fffffff) ? -1 : 0;
 }
 
-/* set_eids - switch effective ids to uid:gid (root only); 0 or -1 */
-static int set_eids(uid_t uid, gid_t gid)
-{
-	if (setgroups(1, &gid) < 0 || setegid(gid) < 0 || seteuid(uid) < 0)
-		return -1;
-	return 0;
-}
-
-/* restore_eids - back to root; failure is fatal (we must never keep a user's ids) */
-static void restore_eids(void)
-{
-	if (seteuid(0) < 0 || setegid(0) < 0 || setgroups(0, NULL) < 0)
-		fatal("cannot restore root privileges: %m");
-}
-
 /* deliver - one recipient; fills res */
-static void deliver(struct vagent *va, const struct dlvproto_request *q, struct qstore_msg *m,
+static void deliver(struct agent *ag, const struct dlvproto_request *q, struct qstore_msg *m,
 		    struct dlv_result *res)
 {
+	struct vagent *va = ag->ctx;
 	char *mbox = NULL, *uids = NULL, *gids = NULL;
 	const char *err = "";
 	struct buf path = BUF_INIT(4096), pre = BUF_INIT(8192);
@@ -206,31 +163,25 @@ static void deliver(struct vagent *va, const struct dlvproto_request *q, struct 
 		dlv_set(res, "4.3.5", "mail system configuration error");
 		goto out;
 	}
-	if (buf_printf(&path, "%s/%s", va->base, mbox) < 0 || msghdr_return_path(&pre, m->env.sender) < 0 ||
-	    msghdr_delivered_to(&pre, q->addr) < 0) {
+	if (buf_printf(&path, "%s/%s", va->base, mbox) < 0 || agent_prepend(&pre, m->env.sender, q->addr) < 0) {
 		dlv_set(res, "5.3.5", "mailbox path or headers too long");
 		goto out;
 	}
 	{
-		struct dlv_msg msg = { buf_cstr(&pre), pre.len, m->fd, m->env.content_offset, m->env.content_size };
 		struct dlv_owner own = { (uid_t)-1, (gid_t)-1 };
 
 		if (va->root) {
 			own.uid = (uid_t)uid;
 			own.gid = (gid_t)gid;
-			if (set_eids((uid_t)uid, (gid_t)gid) < 0) {
+			if (agent_set_eids((uid_t)uid, (gid_t)gid) < 0) {
 				dlv_set(res, "4.3.0", "cannot switch to uid %lld gid %lld: %s", uid, gid, strerror(errno));
-				restore_eids();
+				agent_restore_eids();
 				goto out;
 			}
 		}
-		if (path.len && path.data[path.len - 1] == '/')
-			maildir_deliver(buf_cstr(&path), &msg, &own, res);
-		else
-			mbox_deliver(buf_cstr(&path), &msg, m->env.sender, (time_t)(m->env.arrival_us / 1000000), NULL,
-				     &own, res);
+		agent_mailbox(buf_cstr(&path), &pre, m, &own, res);
 		if (va->root)
-			restore_eids();
+			agent_restore_eids();
 	}
 out:
 	free(mbox);
@@ -240,221 +191,26 @@ out:
 	buf_free(&pre);
 }
 
-/* queue_by_name - the qstore queue of a request (dlvproto already checked the name) */
-static enum qstore_queue queue_by_name(const char *name)
-{
-	int q;
-
-	for (q = 0; q < QSTORE_NQUEUES; q++)
-		if (strcmp(qstore_queue_name((enum qstore_queue)q), name) == 0)
-			return (enum qstore_queue)q;
-	panic("virtual: queue name \"%s\" passed dlvproto", name);
-}
-
-/* handle_request - deliver one recipient and write the reply */
-static void handle_request(struct vagent *va, int fd, const struct dlvproto_request *q)
-{
-	struct dlv_result res;
-	struct qstore_msg *m = NULL;
-	const char *err;
-	struct buf out = BUF_INIT(0);
-	struct dlvproto_reply rep;
-	uint64_t start = time_wall_us();
-	int rc;
-
-	memset(&res, 0, sizeof(res));
-	rc = qstore_msg_open(&va->qs, queue_by_name(q->queue_name), q->queue_id, false, &m, &err);
-	if (rc != QSTORE_OPEN_OK)
-		dlv_set(&res, "4.3.0", "cannot open queue file %s: %s", q->queue_id, err);
-	else if (q->rcpt >= m->env.nrcpt)
-		fatal("virtual: request for recipient %u of %s, which has %zu", (unsigned)q->rcpt, q->queue_id,
-		      m->env.nrcpt);
-	else
-		deliver(va, q, m, &res);
-	{
-		uint64_t now = time_wall_us(), arr = m ? m->env.arrival_us : start;
-		double delay = now > arr ? (double)(now - arr) / 1e6 : 0;
-		const char *status = res.status == DLV_OK ? "sent" : res.status == DLV_DEFER ? "deferred" : "bounced";
-		bool orig = *q->orig && strcasecmp(q->orig, q->addr) != 0;
-
-		log_info("%s: to=<%s>, %s%s%srelay=virtual, delay=%.2f, dsn=%s, status=%s (%s)", q->queue_id,
-			 log_sanitize(q->addr, 300), orig ? "orig_to=<" : "", orig ? log_sanitize(q->orig, 300) : "",
-			 orig ? ">, " : "", delay, res.dsn, status, res.text);
-	}
-	qstore_msg_close(&m);
-	rep.status = res.status == DLV_OK ? DLVPROTO_OK : res.status == DLV_DEFER ? DLVPROTO_DEFER : DLVPROTO_BOUNCE;
-	rep.dsn = res.dsn;
-	rep.text = res.text;
-	if (dlvproto_put_reply(&out, &rep) < 0)
-		panic("virtual: cannot encode reply dsn=%s", res.dsn);
-	if (fd_write_all(fd, out.data, out.len) < 0)
-		log_warn("virtual: write reply: %m");
-	buf_free(&out);
-}
-
-/* conn_close - forget a connection */
-static void conn_close(struct vconn *c)
-{
-	event_free(c->ev);
-	close(c->fd);
-	buf_free(&c->in);
-	free(c);
-}
-
-/* conn_read - read what is there, handle every whole request */
-static void conn_read(evutil_socket_t fd, short what, void *arg)
-{
-	struct vconn *c = arg;
-	char tmp[4096];
-	ssize_t n;
-
-	(void)what;
-	n = read(fd, tmp, sizeof(tmp));
-	if (n < 0 && (errno == EINTR || errno == EAGAIN))
-		return;
-	if (n <= 0) {
-		conn_close(c);
-		return;
-	}
-	if (buf_append(&c->in, tmp, (size_t)n) < 0)
-		fatal("virtual: request buffer overflow");
-	for (;;) {
-		const uint8_t *body;
-		size_t blen, flen;
-		const char *err;
-		struct dlvproto_request q;
-		struct arena *a;
-		int r = dlvproto_frame(c->in.data, c->in.len, &body, &blen, &flen, &err);
-
-		if (r < 0)
-			fatal("virtual: bad request from qmgr: %s", err);
-		if (r == 0)
-			break;
-		a = arena_new(0);
-		if (dlvproto_get_request(body, blen, a, &q, &err) < 0)
-			fatal("virtual: bad request from qmgr: %s", err);
-		handle_request(c->va, fd, &q);
-		arena_free(&a);
-		buf_consume(&c->in, flen);
-	}
-}
-
-/* on_accept - a new connection from the queue manager */
-static void on_accept(evutil_socket_t lfd, short what, void *arg)
-{
-	struct vagent *va = arg;
-	struct vconn *c;
-	int fd;
-
-	(void)what;
-	if ((fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) < 0) {
-		if (errno != EAGAIN && errno != EINTR)
-			log_warn("virtual: accept: %m");
-		return;
-	}
-	c = xcalloc(1, sizeof(*c));
-	c->va = va;
-	c->fd = fd;
-	buf_init(&c->in, 2 * (DLVPROTO_FRAME_MAX + 4));
-	c->ev = event_new(va->evb, fd, EV_READ | EV_PERSIST, conn_read, c);
-	event_add(c->ev, NULL);
-}
-
-/* on_term - SIGTERM/SIGINT: stop */
-static void on_term(evutil_socket_t sig, short what, void *arg)
-{
-	(void)sig;
-	(void)what;
-	event_base_loopbreak(arg);
-}
-
-/* listen_socket - descriptor 3 from the master, or bind private/virtual ourselves */
-static int listen_socket(struct vagent *va, const char *qdir, uid_t owner, gid_t group)
-{
-	const char *env = getenv(SERVICE_ENV_LISTEN_FDS);
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	char dir[4096];
-	int fd;
-
-	if (env && *env && strcmp(env, "0") != 0)
-		return SERVICE_LISTEN_FD_BASE;
-	if ((size_t)snprintf(dir, sizeof(dir), "%s/private", qdir) >= sizeof(dir) ||
-	    (size_t)snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/%s", qdir, SERVICE_VIRTUAL_SOCKET) >=
-		    sizeof(sun.sun_path))
-		fatal("queue_directory too long for a socket path");
-	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
-		fatal("mkdir %s: %m", dir);
-	if (va->root && chown(dir, owner, group) < 0)
-		fatal("chown %s: %m", dir);
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
-		fatal("socket: %m");
-	unlink(sun.sun_path);
-	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0)
-		fatal("bind %s: %m", sun.sun_path);
-	if (chmod(sun.sun_path, 0600) < 0 || (va->root && chown(sun.sun_path, owner, group) < 0))
-		fatal("chmod/chown %s: %m", sun.sun_path);
-	if (listen(fd, 64) < 0)
-		fatal("listen: %m");
-	return fd;
-}
-
 /* virtual_main - `postern service virtual` */
 int virtual_main(struct cli *cli, int argc, char **argv)
 {
-	struct diag_list dl = DIAG_LIST_INIT;
+	struct agent ag;
 	struct vagent va;
-	struct passwd *pw;
-	struct event *lev, *sterm, *sint;
-	const char *qdir, *err, *owner;
-	uid_t ouid = (uid_t)-1;
-	gid_t ogid = (gid_t)-1;
-	int lfd;
+	const char *err;
 
 	(void)argc;
 	(void)argv;
 	memset(&va, 0, sizeof(va));
-	log_init("postern", "virtual", LOG_TO_STDERR, NULL, NULL);
-	if (!(va.cfg = config_load(cli->config_dir, &dl)) || diag_has_errors(&dl))
-		fatal("cannot load the configuration from %s", cli->config_dir);
-	diag_free(&dl);
-	if (service_log_init(va.cfg, "virtual", LOG_TO_STDERR, &err) < 0)
-		log_warn("maillog_file: %s", err);
-	va.root = geteuid() == 0;
-	qdir = config_get(va.cfg, "queue_directory");
-	owner = config_get(va.cfg, "mail_owner");
-	if (va.root) {
-		if (!owner || !(pw = getpwnam(owner)))
-			fatal("mail_owner %s: no such user", owner ? owner : "?");
-		ouid = pw->pw_uid;
-		ogid = pw->pw_gid;
-		if (setgroups(0, NULL) < 0)
-			fatal("setgroups: %m");
-	}
-	va.base = config_get(va.cfg, "virtual_mailbox_base");
-	va.delims = config_get(va.cfg, "recipient_delimiter");
-	if (!qdir || !va.base || config_get_int(va.cfg, "virtual_minimum_uid", &va.min_uid, &err) < 0)
+	agent_init(&ag, cli, "virtual", SERVICE_VIRTUAL_SOCKET);
+	va.root = ag.root;
+	va.base = config_get(ag.cfg, "virtual_mailbox_base");
+	va.delims = config_get(ag.cfg, "recipient_delimiter");
+	if (!va.base || config_get_int(ag.cfg, "virtual_minimum_uid", &va.min_uid, &err) < 0)
 		fatal("bad configuration for the virtual agent");
-	maps_open(va.cfg, "virtual_mailbox_maps", &va.mailbox);
-	maps_open(va.cfg, "virtual_uid_maps", &va.uid);
-	maps_open(va.cfg, "virtual_gid_maps", &va.gid);
-	if (qstore_open(&va.qs, qdir, ouid, ogid, &err) < 0)
-		fatal("queue %s: %s", qdir, err);
-	signal(SIGPIPE, SIG_IGN);
-	lfd = listen_socket(&va, qdir, ouid, ogid);
-	va.evb = event_base_new();
-	lev = event_new(va.evb, lfd, EV_READ | EV_PERSIST, on_accept, &va);
-	sterm = evsignal_new(va.evb, SIGTERM, on_term, va.evb);
-	sint = evsignal_new(va.evb, SIGINT, on_term, va.evb);
-	event_add(lev, NULL);
-	event_add(sterm, NULL);
-	event_add(sint, NULL);
-	log_info("daemon started (%s)", va.root ? "root, per-delivery uid switch" : "not root: no uid switch");
-	event_base_dispatch(va.evb);
-	event_free(lev);
-	event_free(sterm);
-	event_free(sint);
-	event_base_free(va.evb);
-	qstore_close(&va.qs);
-	config_free(&va.cfg);
-	return 0;
+	maps_open(ag.cfg, "virtual_mailbox_maps", &va.mailbox);
+	maps_open(ag.cfg, "virtual_uid_maps", &va.uid);
+	maps_open(ag.cfg, "virtual_gid_maps", &va.gid);
+	ag.deliver = deliver;
+	ag.ctx = &va;
+	return agent_run(&ag);
 }
