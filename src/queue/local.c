@@ -24,7 +24,8 @@
  *      mailbox is $HOME/$home_mailbox (a trailing '/' means Maildir) or
  *      $mail_spool_directory/USER (mbox). Return-Path: and Delivered-To: are
  *      prepended as by virtual (Delivered-To: the request address for the
- *      recipient itself, user@domain for a user reached through an alias).
+ *      recipient itself, user@domain for a user reached through an alias;
+ *      folded to lower case).
  *
  * Privileges (when root; not root: nothing changes uid). Effective ids are
  * switched per delivery, as in virtual (no fork: the writers are in-process
@@ -62,6 +63,7 @@
 #include "lib/buf.h"
 #include "lib/log.h"
 #include "lib/safefile.h"
+#include "lib/strutil.h"
 #include "lib/xalloc.h"
 #include "libmail/addr_lookup.h"
 #include "libmail/aliases.h"
@@ -283,6 +285,8 @@ static void deliver(struct agent *ag, const struct dlvproto_request *q, struct q
 			/* the recipient itself keeps its address; a user reached through an alias is user@domain */
 			bool self = d->via == NULL && strcmp(d->text, k.key[k.n - 1]) == 0;
 			char *rcpt = self ? xstrdup(q->addr) : xasprintf("%s@%s", d->text, domain);
+
+			str_lower_ascii(rcpt, strlen(rcpt)); /* local(8) CASE FOLDING */
 
 			deliver_user(l, d->text, rcpt, m, &one);
 			free(rcpt);
