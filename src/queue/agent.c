@@ -33,6 +33,7 @@
 #include "queue/mbox.h"
 
 struct aconn {
+	struct aconn *next, **prevp; /* in agent.conns */
 	struct agent *a;
 	int fd;
 	struct event *ev;
@@ -130,6 +131,9 @@ static void handle_request(struct agent *a, int fd, const struct dlvproto_reques
 /* conn_close - forget a connection */
 static void conn_close(struct aconn *c)
 {
+	if (c->next)
+		c->next->prevp = c->prevp;
+	*c->prevp = c->next;
 	event_free(c->ev);
 	close(c->fd);
 	buf_free(&c->in);
@@ -190,6 +194,11 @@ static void on_accept(evutil_socket_t lfd, short what, void *arg)
 	c = xcalloc(1, sizeof(*c));
 	c->a = a;
 	c->fd = fd;
+	c->next = a->conns;
+	if (c->next)
+		c->next->prevp = &c->next;
+	c->prevp = &a->conns;
+	a->conns = c;
 	buf_init(&c->in, 2 * (DLVPROTO_FRAME_MAX + 4));
 	c->ev = event_new(a->evb, fd, EV_READ | EV_PERSIST, conn_read, c);
 	event_add(c->ev, NULL);
@@ -284,6 +293,8 @@ int agent_run(struct agent *a)
 	event_add(sint, NULL);
 	log_info("daemon started (%s)", a->root ? "root, per-delivery uid switch" : "not root: no uid switch");
 	event_base_dispatch(a->evb);
+	while (a->conns)
+		conn_close(a->conns);
 	event_free(lev);
 	event_free(sterm);
 	event_free(sint);

@@ -38,6 +38,7 @@
 #include "queue/qstore.h"
 
 struct agent;
+struct aconn;
 
 /* deliver one recipient of m (q->rcpt is a valid index); fill res */
 typedef void agent_deliver_fn(struct agent *a, const struct dlvproto_request *q, struct qstore_msg *m,
@@ -55,6 +56,7 @@ struct agent {
 	agent_deliver_fn *deliver;
 	void *ctx;          /* the agent's own state */
 	struct event_base *evb;
+	struct aconn *conns; /* open connections from the queue manager (freed by agent_run) */
 };
 
 /*

@@ -327,6 +327,8 @@ int local_main(struct cli *cli, int argc, char **argv)
 	struct agent ag;
 	struct lagent l;
 	const char *err;
+	size_t i;
+	int rc;
 
 	(void)argc;
 	(void)argv;
@@ -347,5 +349,11 @@ int local_main(struct cli *cli, int argc, char **argv)
 		fatal("%s", err);
 	ag.deliver = deliver;
 	ag.ctx = &l;
-	return agent_run(&ag);
+	rc = agent_run(&ag);
+	for (i = 0; i < l.n_alias; i++)
+		dict_close(&l.alias[i]);
+	free(l.alias);
+	free(l.alias_absent);
+	route_free(&l.rt);
+	return rc;
 }

@@ -69,6 +69,18 @@ static void maps_open(struct config *cfg, const char *name, struct maps *m)
 			fatal("%s: %s: %s", name, items[i], err);
 }
 
+/* maps_close - close every table of a list */
+static void maps_close(struct maps *m)
+{
+	size_t i;
+
+	for (i = 0; i < m->n; i++)
+		dict_close(&m->d[i]);
+	free(m->d);
+	m->d = NULL;
+	m->n = 0;
+}
+
 /* maps_find - first value for addr: keys in Postfix order, each key in every table; 1/0/-1 */
 static int maps_find(struct maps *m, const char *addr, const char *delims, char **value_r, const char **error_r)
 {
@@ -197,6 +209,7 @@ int virtual_main(struct cli *cli, int argc, char **argv)
 	struct agent ag;
 	struct vagent va;
 	const char *err;
+	int rc;
 
 	(void)argc;
 	(void)argv;
@@ -212,5 +225,9 @@ int virtual_main(struct cli *cli, int argc, char **argv)
 	maps_open(ag.cfg, "virtual_gid_maps", &va.gid);
 	ag.deliver = deliver;
 	ag.ctx = &va;
-	return agent_run(&ag);
+	rc = agent_run(&ag);
+	maps_close(&va.mailbox);
+	maps_close(&va.uid);
+	maps_close(&va.gid);
+	return rc;
 }

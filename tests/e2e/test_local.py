@@ -123,6 +123,12 @@ def make_system(workdir):
     yield make
     for s in systems:
         s.stop()
+    for s in systems:
+        # the services' stderr is the maillog: a sanitizer report there (leaks at exit) is a failure
+        assert wait_for(lambda: s.pn.run("status").returncode != 0)
+        time.sleep(0.2)
+        log = s.log()
+        assert "Sanitizer" not in log and "runtime error:" not in log, log
 
 
 def maildir_new(pw):
