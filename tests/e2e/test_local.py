@@ -70,7 +70,8 @@ def user(workdir):
 
 
 class System:
-    def __init__(self, workdir, home_mailbox="Maildir/", aliases="", build_aliases=True, spool_mode=0o755):
+    def __init__(self, workdir, home_mailbox="Maildir/", aliases="", build_aliases=True, spool_mode=0o755,
+                 extra=""):
         self.dir = workdir
         self.etc = workdir / "etc"
         self.spool = workdir / "mail"
@@ -87,7 +88,7 @@ class System:
             f"home_mailbox = {home_mailbox}\nmail_spool_directory = {self.spool}\n"
             f"alias_maps = hash:{self.etc}/aliases\nalias_database = hash:{self.etc}/aliases\n"
             f"queue_directory = {self.queue}\nmaillog_file = {self.maillog}\n"
-            + ("mail_owner = nobody\n" if ROOT_RUN else ""))
+            + ("mail_owner = nobody\n" if ROOT_RUN else "") + extra)
         (self.etc / "master.cf").write_text(f"127.0.0.1:{self.port} inet n - n - - smtpd\n")
         (self.etc / "aliases").write_text(aliases)
         self.pn = Postern(self.etc)
@@ -260,6 +261,15 @@ def test_unwritable_home_defers_then_delivers(make_system, user):
 
 
 @needs_root
+def test_mailbox_command_defers(make_system, user):
+    s = make_system(extra="mailbox_command = /usr/bin/procmail\n")
+    me = f"{user.pw_name}@local.test"
+    assert s.send("sender@example.net", [me]) == {}
+    assert wait_for(lambda: "status=deferred (mailbox_command is not supported yet" in s.log()), s.log()
+    assert maildir_new(user) == [] and me in s.pn.run("queue", check=True).stdout
+
+
+@needs_root
 def test_missing_alias_table_defers(make_system, user):
     s = make_system(aliases=f"team: {user.pw_name}\n", build_aliases=False)
     me = f"{user.pw_name}@local.test"
@@ -316,3 +326,21 @@ def test_postalias_and_newaliases(tmp_path):
     (etc / "bad").write_text("name value\n")
     p = pn.run("postalias", str(etc / "bad"))
     assert p.returncode == 2 and "bad, line 1: expected format: key: value" in p.stderr
+
+
+def test_check_local_settings(tmp_path):
+    etc = tmp_path
+    (etc / "main.cf").write_text(f"mydestination = localhost\nalias_maps = hash:{etc}/aliases\n"
+                                 "mailbox_command = /usr/bin/procmail\n")
+    (etc / "master.cf").write_text("127.0.0.1:2525 inet n - n - - smtpd\n")
+    (etc / "aliases").write_text("postmaster: root\n")
+    pn = Postern(etc)
+    p = pn.run("check")
+    out = p.stdout + p.stderr
+    # an alias table is built with postalias, and mailbox_command is not supported yet
+    assert f"run: postern postalias hash:{etc}/aliases" in out, out
+    assert "mailbox_command is not supported yet" in out and "main.cf, line 3" in out, out
+    pn.run("postalias", str(etc / "aliases"), check=True)
+    p = pn.run("check")
+    out = p.stdout + p.stderr
+    assert p.returncode == 0 and "postalias" not in out and "mailbox_command" in out, out
