@@ -27,6 +27,8 @@ struct expand {
 	struct alias_list *out;
 	char **chain; /* names being expanded, outermost first */
 	size_t depth;
+	char **done;  /* every name expanded so far: each is expanded once (linear time) */
+	size_t n_done;
 	char err[512];
 };
 
@@ -107,6 +109,11 @@ int alias_parse_value(const char *value, struct alias_item **items_r, size_t *n_
 				memmove(t, t + 1, tl - 2);
 				t[tl - 2] = '\0';
 			}
+			if (*t == '\0') { /* "<>" names nobody */
+				free(t);
+				buf_free(&one);
+				continue;
+			}
 			v = xreallocarray(v, n + 1, sizeof(*v));
 			v[n].kind = item_kind(t);
 			v[n].text = t;
@@ -171,6 +178,17 @@ static bool in_chain(const struct expand *x, const char *name)
 	return false;
 }
 
+/* was_expanded - was name expanded already (its destinations are in the list)? */
+static bool was_expanded(const struct expand *x, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < x->n_done; i++)
+		if (strcmp(x->done[i], name) == 0)
+			return true;
+	return false;
+}
+
 static int expand_name(struct expand *x, const char *name, const char *via);
 
 /* expand_value - the destinations of one alias value */
@@ -209,7 +227,7 @@ static int expand_value(struct expand *x, const char *alias, const char *value)
 		}
 		if (in_chain(x, local ? local : t))
 			rc = add_dest(x, ALIAS_DEST_USER, local ? local : t, alias);
-		else
+		else if (!was_expanded(x, local ? local : t))
 			rc = expand_name(x, local ? local : t, alias);
 		free(local);
 	}
@@ -230,6 +248,12 @@ static int expand_name(struct expand *x, const char *name, const char *via)
 		snprintf(x->err, sizeof(x->err), "alias_maps: unreasonable alias nesting for \"%s\"", name);
 		return -1;
 	}
+	if (x->n_done >= ALIAS_EXPANSION_MAX) {
+		snprintf(x->err, sizeof(x->err), "alias_maps: more than %d names expanded", ALIAS_EXPANSION_MAX);
+		return -1;
+	}
+	x->done = xreallocarray(x->done, x->n_done + 1, sizeof(*x->done));
+	x->done[x->n_done++] = xstrdup(name);
 	addr_lookup_keys(name, x->delims, &k);
 	for (i = 0; i < k.n && rc == 0; i++) {
 		rc = x->h->lookup(x->h->ctx, k.key[i], &value, &err);
@@ -273,6 +297,9 @@ int alias_expand(const struct alias_hooks *h, const char *user, const char *deli
 		*error_r = err;
 		alias_list_free(out);
 	}
+	while (x.n_done > 0)
+		free(x.done[--x.n_done]);
+	free(x.done);
 	free(x.chain);
 	free(name);
 	return rc < 0 ? -1 : 0;

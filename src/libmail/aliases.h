@@ -22,9 +22,11 @@
  *     being expanded (itself or an ancestor: "root: root, admin", or a loop
  *     "a: b" / "b: a") is delivered to its own mailbox instead of expanded
  *     again, as Postfix's duplicate filter does;
+ *   - each name is expanded at most once per call (a name reached again by
+ *     another path adds nothing), so the work is linear in the table size;
  *   - every destination appears once in the result (first occurrence order);
- *   - more than ALIAS_DEPTH_MAX nested lookups or ALIAS_EXPANSION_MAX
- *     destinations is an error (the caller defers: never lose mail);
+ *   - more than ALIAS_DEPTH_MAX nested lookups, ALIAS_EXPANSION_MAX
+ *     destinations or ALIAS_EXPANSION_MAX expanded names is an error (the caller defers: never lose mail);
  *   - a table failure is an error with the hook's text.
  *
  * Pure: lookups and address classification come through hooks; no I/O except

@@ -260,6 +260,12 @@ static void deliver(struct agent *ag, const struct dlvproto_request *q, struct q
 	struct addr_keys k;
 	size_t i;
 
+	if (*local == '\0' || strchr(local, '@') != NULL) {
+		/* a routed local part ("a@b"@here) or an empty one: no such user, never forwarded */
+		dlv_set(res, "5.1.1", "unknown user: \"%s\"", local);
+		free(local);
+		return;
+	}
 	if (alias_expand(&h, local, l->delims, &dests, &err) < 0) {
 		log_warn("%s: %s", q->queue_id, err);
 		dlv_set(res, "4.3.0", "%s", err);

@@ -43,6 +43,7 @@ static void test_parse_value(void **state)
 		{ "\"a\\\"b\"", "U:a\"b;" },
 		{ "\"unbalanced, x", "error: unbalanced double quote" },
 		{ " , ,", "error: empty alias value" },
+		{ "<>, john", "U:john;" },
 	};
 	size_t i;
 
@@ -183,8 +184,44 @@ static void test_expansion_limit(void **state)
 
 	(void)state;
 	assert_int_equal(alias_expand(&h, "wide", "", &l, &err), -1);
-	assert_non_null(strstr(err, "more than 1000 destinations"));
+	assert_non_null(strstr(err, "alias_maps: more than 1000 "));
 	assert_int_equal(l.n, 0);
+}
+
+/* graph_lookup - gN: g0, g1, ..., g29 (every name points to every name) */
+static int graph_lookup(void *ctx, const char *name, char **value_r, const char **error_r)
+{
+	struct buf b = BUF_INIT(0);
+	int i;
+
+	(void)ctx;
+	(void)error_r;
+	lookups++;
+	if (name[0] != 'g')
+		return 0;
+	for (i = 0; i < 30; i++)
+		buf_printf(&b, "g%d, ", i);
+	buf_putc(&b, '\0');
+	*value_r = buf_detach(&b);
+	return 1;
+}
+
+/* test_linear - a densely connected table is expanded once per name, not once per path */
+static void test_linear(void **state)
+{
+	struct alias_hooks h = { graph_lookup, fake_classify, NULL };
+	struct alias_list l;
+	const char *err;
+	size_t i;
+
+	(void)state;
+	lookups = 0;
+	assert_int_equal(alias_expand(&h, "g0", "", &l, &err), 0);
+	assert_int_equal(l.n, 30);
+	for (i = 0; i < l.n; i++)
+		assert_int_equal(l.v[i].kind, ALIAS_DEST_USER);
+	assert_true(lookups <= 30);
+	alias_list_free(&l);
 }
 
 static void test_mailbox_path(void **state)
@@ -232,7 +269,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_value),    cmocka_unit_test(test_expand),
 		cmocka_unit_test(test_expansion_limit), cmocka_unit_test(test_mailbox_path),
-		cmocka_unit_test(test_default_absent),
+		cmocka_unit_test(test_default_absent), cmocka_unit_test(test_linear),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
