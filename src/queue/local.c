@@ -64,6 +64,7 @@
 #include "lib/log.h"
 #include "lib/safefile.h"
 #include "lib/strutil.h"
+#include "lib/timeid.h"
 #include "lib/xalloc.h"
 #include "libmail/addr_lookup.h"
 #include "libmail/aliases.h"
@@ -240,6 +241,18 @@ out:
 	buf_free(&pre);
 }
 
+/* log_alias_target - Postfix's line for a mailbox reached through an alias (the request gets its own) */
+static void log_alias_target(const struct dlvproto_request *q, const struct qstore_msg *m, const char *rcpt,
+			     const struct dlv_result *one)
+{
+	uint64_t now = time_wall_us();
+
+	log_info("%s: to=<%s>, orig_to=<%s>, relay=local, delay=%.2f, dsn=%s, status=%s (%s)", q->queue_id,
+		 log_sanitize(rcpt, 300), log_sanitize(q->addr, 300),
+		 now > m->env.arrival_us ? (double)(now - m->env.arrival_us) / 1e6 : 0.0, one->dsn,
+		 one->status == DLV_OK ? "sent" : one->status == DLV_DEFER ? "deferred" : "bounced", one->text);
+}
+
 /* worse - keep the worst of two outcomes (defer > bounce > ok) */
 static void worse(struct dlv_result *acc, const struct dlv_result *one)
 {
@@ -293,8 +306,9 @@ static void deliver(struct agent *ag, const struct dlvproto_request *q, struct q
 			char *rcpt = self ? xstrdup(q->addr) : xasprintf("%s@%s", d->text, domain);
 
 			str_lower_ascii(rcpt, strlen(rcpt)); /* local(8) CASE FOLDING */
-
 			deliver_user(l, d->text, rcpt, m, &one);
+			if (!self)
+				log_alias_target(q, m, rcpt, &one);
 			free(rcpt);
 			break;
 		}
@@ -313,9 +327,6 @@ static void deliver(struct agent *ag, const struct dlvproto_request *q, struct q
 		case ALIAS_DEST_REMOTE:
 			panic("local: remote destination after the check");
 		}
-		if (one.status == DLV_OK && dests.n > 1)
-			log_info("%s: to=<%s>, relay=local, mailbox of %s: %s", q->queue_id, log_sanitize(q->addr, 300),
-				 log_sanitize(d->text, 100), one.text);
 		if (i == 0)
 			*res = one; /* all delivered: the first delivery's text ("delivered to maildir") */
 		else

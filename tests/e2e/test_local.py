@@ -165,6 +165,8 @@ def test_maildir_in_home(make_system, user):
     log = s.log()
     assert f"postern/local[" in log and f"to=<{me}>, relay=local, delay=" in log
     assert "to=<team@local.test>, relay=local" in log and "dsn=2.0.0" in log
+    # the mailbox an alias led to has its own line, as in Postfix
+    assert f"to=<{me}>, orig_to=<team@local.test>, relay=local, delay=" in log
 
 
 @needs_root
