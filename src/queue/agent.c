@@ -115,7 +115,7 @@ static void handle_request(struct agent *a, int fd, const struct dlvproto_reques
 
 		log_info("%s: to=<%s>, %s%s%srelay=%s, delay=%.2f, dsn=%s, status=%s (%s)", q->queue_id,
 			 log_sanitize(q->addr, 300), orig ? "orig_to=<" : "", orig ? log_sanitize(q->orig, 300) : "",
-			 orig ? ">, " : "", a->name, delay, res.dsn, status, res.text);
+			 orig ? ">, " : "", a->name, delay, res.dsn, status, log_sanitize(res.text, sizeof(res.text)));
 	}
 	qstore_msg_close(&m);
 	rep.status = res.status == DLV_OK ? DLVPROTO_OK : res.status == DLV_DEFER ? DLVPROTO_DEFER : DLVPROTO_BOUNCE;

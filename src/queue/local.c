@@ -285,6 +285,11 @@ static void deliver(struct agent *ag, const struct dlvproto_request *q, struct q
 		free(local);
 		return;
 	}
+	if (dests.n == 0) {
+		/* cannot happen (aliases.h: a name always leads somewhere); never reply without an outcome */
+		dlv_set(res, "4.3.0", "alias_maps: \"%s\" expands to nothing", local);
+		goto out;
+	}
 	for (i = 0; i < dests.n; i++)
 		if (dests.v[i].kind == ALIAS_DEST_REMOTE) {
 			dlv_set(res, "4.3.0",
