@@ -15,7 +15,7 @@ DESTDIR ?=
 CC      ?= cc
 FUZZCC  ?= clang
 PYTHON  ?= /usr/bin/python3
-PKGS    := libcdb libevent_core
+PKGS    := libcdb libevent_core libcrypto libcrypt libargon2
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lcdb)
@@ -88,10 +88,20 @@ $(BS)/tests/%: tests/unit/%.c tests/unit/unit.h $(BS)/libpostern-svc.a $(BS)/lib
 san: $(BS)/postern $(UNIT_BIN)
 
 # --- fuzzing (clang libFuzzer) ---------------------------------------------------------
-FUZZ_FLAGS := -std=c17 -D_GNU_SOURCE -g -O1 -Isrc $(PKG_CFLAGS) -fsanitize=fuzzer,address,undefined
-$(BF)/%: fuzz/%.c $(LIB_SRC) $(HDRS)
+# the library is compiled once (instrumented, not linked with the fuzzer's main), then each target
+FUZZ_FLAGS := -std=c17 -D_GNU_SOURCE -g -O1 -Isrc $(PKG_CFLAGS)
+LIB_OBJ_FUZZ := $(LIB_SRC:%.c=$(BF)/obj/%.o)
+$(BF)/obj/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
-	$(FUZZCC) $(FUZZ_FLAGS) -o $@ $< $(LIB_SRC) $(PKG_LIBS)
+	$(FUZZCC) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link,address,undefined -c $< -o $@
+
+$(BF)/libpostern.a: $(LIB_OBJ_FUZZ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BF)/%: fuzz/%.c $(BF)/libpostern.a $(HDRS)
+	@mkdir -p $(dir $@)
+	$(FUZZCC) $(FUZZ_FLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< $(BF)/libpostern.a $(PKG_LIBS)
 
 fuzz: $(FUZZ_BIN)
 

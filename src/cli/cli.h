@@ -34,6 +34,7 @@ cli_cmd_fn cmd_start;
 cli_cmd_fn cmd_stop;
 cli_cmd_fn cmd_reload;
 cli_cmd_fn cmd_status;
+cli_cmd_fn cmd_pw;
 
 /*
  * postmap_run - `postern postmap` with map_build() flags added when building

@@ -29,6 +29,11 @@ static inline bool ascii_isalnum(char c)
 {
 	return ascii_isalpha(c) || ascii_isdigit(c);
 }
+/* ascii_toupper - upper-case an ASCII letter, leave other bytes alone */
+static inline char ascii_toupper(char c)
+{
+	return c >= 'a' && c <= 'z' ? (char)(c - 'a' + 'A') : c;
+}
 static inline char ascii_tolower(char c)
 {
 	return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;

@@ -11,7 +11,10 @@ import subprocess
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
+# the project's reference data: ../shared beside the checkout, else the copy in tests/shared
 SHARED = ROOT.parent / "shared"
+if not (SHARED / "howto").is_dir():
+    SHARED = ROOT / "tests" / "shared"
 HOWTO = SHARED / "howto"
 
 

@@ -20,6 +20,6 @@ def test_command_help(tmp_path):
 
 
 def test_planned_command_says_not_implemented(tmp_path):
-    p = Postern(tmp_path).run("pw")
+    p = Postern(tmp_path).run("doveconf")
     assert p.returncode == 2
     assert "not implemented" in p.stderr
