@@ -4,7 +4,9 @@
  *
  * Value syntax (aliases(5)): a list of destinations separated by commas (and
  * white space around them). A destination in double quotes may contain commas
- * and blanks; the quotes are removed ("|/usr/bin/x -a, b"). Kinds:
+ * and blanks; the quotes are removed ("|/usr/bin/x -a, b"). Blanks do not
+ * separate destinations (use commas): "john jane" is one destination, which
+ * then fails as an unknown user rather than reaching someone unintended. Kinds:
  *   |command       ALIAS_DEST_COMMAND
  *   /file/name     ALIAS_DEST_FILE
  *   :include:/path ALIAS_DEST_INCLUDE (name compared without case)
