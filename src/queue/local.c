@@ -79,7 +79,7 @@ struct lagent {
 	struct agent *ag;
 	const char *const *alias_specs;
 	struct dict **alias;  /* NULL entries: not open (yet) */
-	bool *alias_absent;   /* the default table on a system without one: empty */
+	bool *alias_absent;   /* the default table on a system without one: empty (rechecked per delivery) */
 	size_t n_alias;
 	struct route *rt;
 	const char *delims, *home_mailbox, *spool, *mailbox_command;
@@ -279,6 +279,8 @@ static void deliver(struct agent *ag, const struct dlvproto_request *q, struct q
 		free(local);
 		return;
 	}
+	/* an /etc/aliases created since the last delivery is used without a restart */
+	memset(l->alias_absent, 0, l->n_alias * sizeof(*l->alias_absent));
 	if (alias_expand(&h, local, l->delims, &dests, &err) < 0) {
 		log_warn("%s: %s", q->queue_id, err);
 		dlv_set(res, "4.3.0", "%s", err);

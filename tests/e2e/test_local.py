@@ -86,13 +86,15 @@ class System:
             "mydestination = $myhostname, localhost, $mydomain\ninet_interfaces = loopback-only\n"
             "mynetworks = 127.0.0.0/8\nrecipient_delimiter = +\n"
             f"home_mailbox = {home_mailbox}\nmail_spool_directory = {self.spool}\n"
-            f"alias_maps = hash:{self.etc}/aliases\nalias_database = hash:{self.etc}/aliases\n"
+            + (f"alias_maps = hash:{self.etc}/aliases\nalias_database = hash:{self.etc}/aliases\n"
+               if aliases is not None else "") +
             f"queue_directory = {self.queue}\nmaillog_file = {self.maillog}\n"
             + ("mail_owner = nobody\n" if ROOT_RUN else "") + extra)
         (self.etc / "master.cf").write_text(f"127.0.0.1:{self.port} inet n - n - - smtpd\n")
-        (self.etc / "aliases").write_text(aliases)
         self.pn = Postern(self.etc)
-        if build_aliases:
+        if aliases is not None:
+            (self.etc / "aliases").write_text(aliases)
+        if aliases is not None and build_aliases:
             self.pn.run("newaliases", check=True)
         self.pn.run("start", check=True)
 
@@ -260,6 +262,21 @@ def test_unwritable_home_defers_then_delivers(make_system, user):
     os.chmod(home, 0o700)
     s.pn.run("queue", "flush", check=True)
     assert wait_for(lambda: len(maildir_new(user)) == 1 and s.queue_empty()), s.log()
+
+
+@needs_root
+@pytest.mark.skipif(os.path.exists("/etc/aliases") or os.path.exists("/etc/aliases.db"),
+                    reason="this system has /etc/aliases")
+def test_default_alias_table_absent(make_system, user):
+    # alias_maps left at its default hash:/etc/aliases on a system without one: no aliases
+    s = make_system(aliases=None)
+    me = f"{user.pw_name}@local.test"
+    assert s.send("sender@example.net", [me]) == {}
+    assert wait_for(lambda: len(maildir_new(user)) == 1 and s.queue_empty()), s.log()
+    # and at RCPT an unknown user is unknown, not a temporary table failure
+    with pytest.raises(smtplib.SMTPRecipientsRefused) as e:
+        s.send("sender@example.net", ["nosuchuser-postern@local.test"])
+    assert e.value.recipients["nosuchuser-postern@local.test"][0] == 550
 
 
 @needs_root
