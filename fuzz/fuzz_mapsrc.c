@@ -77,19 +77,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size > 0)
 		lim.line_max = data[0] < 128 ? 1 + (size_t)data[0] * 4 : 0;
-	mapsrc_init(&ms, data, size, &lim);
-	while ((r = mapsrc_next(&ms, &e, &why)) != MAPSRC_END) {
-		/* lines only move forward */
-		if (e.line <= last && e.line != 0)
-			__builtin_trap();
-		if (e.line)
-			last = e.line;
-		if (r == MAPSRC_ENTRY) {
-			check_entry(&e);
-			fuzz_cidr(&e);
+	/* postmap syntax, then aliases(5) syntax over the same bytes */
+	for (lim.alias = 0; lim.alias < 2; lim.alias++) {
+		last = 0;
+		mapsrc_init(&ms, data, size, &lim);
+		while ((r = mapsrc_next(&ms, &e, &why)) != MAPSRC_END) {
+			/* lines only move forward */
+			if (e.line <= last && e.line != 0)
+				__builtin_trap();
+			if (e.line)
+				last = e.line;
+			if (r == MAPSRC_ENTRY) {
+				check_entry(&e);
+				if (!lim.alias)
+					fuzz_cidr(&e);
+			}
 		}
+		mapsrc_free(&ms);
 	}
-	mapsrc_free(&ms);
 
 	if (mapsrc_inline_init(&it, (const char *)data, size, &why) == 0) {
 		while (mapsrc_inline_next(&it, &k, &v, &why) == 1)

@@ -25,6 +25,8 @@ typedef int cli_cmd_fn(struct cli *cli, int argc, char **argv);
 cli_cmd_fn cmd_conf;
 cli_cmd_fn cmd_check;
 cli_cmd_fn cmd_postmap;
+cli_cmd_fn cmd_postalias;
+cli_cmd_fn cmd_newaliases;
 cli_cmd_fn cmd_service;
 cli_cmd_fn cmd_queue;
 cli_cmd_fn cmd_sendmail;
@@ -33,6 +35,12 @@ cli_cmd_fn cmd_stop;
 cli_cmd_fn cmd_reload;
 cli_cmd_fn cmd_status;
 cli_cmd_fn cmd_pw;
+
+/*
+ * postmap_run - `postern postmap` with map_build() flags added when building
+ * (MAP_BUILD_ALIAS for postalias); queries are the same. Returns the exit code.
+ */
+int postmap_run(struct cli *cli, int argc, char **argv, int build_flags);
 
 /* service_known - true when `postern service NAME` exists (cmd_service.c's table) */
 bool service_known(const char *name);

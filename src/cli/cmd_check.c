@@ -12,7 +12,8 @@
  *     missing, unreadable, not ours (Berkeley DB) or older than its source
  *     ("run postern postmap"); texthash:/cidr:/inline:/static: syntax;
  *   - virtual_mailbox_base: missing, not a directory, world-writable, not
- *     owned by the static virtual uid.
+ *     owned by the static virtual uid;
+ *   - mailbox_command set: not supported yet, local delivery defers (warning).
  * Tables that only have their default value (alias_maps = hash:/etc/aliases)
  * are not checked: they are not something this administrator wrote.
  * Exit: 0 when no error (warnings allowed), 2 when an error was found.
@@ -125,7 +126,9 @@ static void check_index_file(const char *type, const char *path, const char *cf,
 	bool have_src = stat(path, &st_src) == 0;
 	char fix[1024];
 
-	snprintf(fix, sizeof(fix), "run: postern postmap %s:%s", type, path);
+	/* alias tables have the aliases(5) source syntax: postalias builds them */
+	snprintf(fix, sizeof(fix), "run: postern %s %s:%s", strncmp(param, "alias_", 6) == 0 ? "postalias" : "postmap",
+		 type, path);
 	if (stat(index, &st_idx) != 0) {
 		if (have_src)
 			diag_add(dl, DIAG_ERROR, cf, cf_line, fix, "%s: table %s:%s: %s does not exist", param,
@@ -289,6 +292,20 @@ static void print_diags(const struct diag_list *dl)
 	buf_free(&line);
 }
 
+/* check_local - local delivery settings Postern does not support yet */
+static void check_local(struct config *cfg, struct diag_list *dl)
+{
+	const char *cmd = config_get(cfg, "mailbox_command"), *cf;
+	int line = 0;
+
+	if (cmd == NULL || *cmd == '\0')
+		return;
+	cf = config_where(cfg, "mailbox_command", &line);
+	diag_add(dl, DIAG_WARN, cf, line, "remove mailbox_command to deliver to home_mailbox or mail_spool_directory",
+		 "mailbox_command is not supported yet: the local delivery agent defers mail for local users");
+}
+
+/* cmd_check - run every check and print the findings */
 int cmd_check(struct cli *cli, int argc, char **argv)
 {
 	struct diag_list dl;
@@ -305,6 +322,7 @@ int cmd_check(struct cli *cli, int argc, char **argv)
 		restrict_check(cfg, &dl);
 		check_tables(cfg, &dl);
 		check_mailbox_base(cfg, &dl);
+		check_local(cfg, &dl);
 	}
 	print_diags(&dl);
 	rc = diag_has_errors(&dl) || cfg == NULL ? EXIT_USAGE : EXIT_OK;

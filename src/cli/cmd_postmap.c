@@ -192,8 +192,14 @@ static int query_stdin(struct dict **d, int n)
 	return found ? EXIT_OK : EXIT_NOTFOUND;
 }
 
-/* cmd_postmap - parse options, then build or query */
+/* cmd_postmap - `postern postmap` */
 int cmd_postmap(struct cli *cli, int argc, char **argv)
+{
+	return postmap_run(cli, argc, argv, 0);
+}
+
+/* postmap_run - parse options, then build (with build_flags added) or query */
+int postmap_run(struct cli *cli, int argc, char **argv, int build_flags)
 {
 	const char *query = NULL, *err, *value;
 	int opt, flags = DICT_FLAG_FOLD_KEY, status = EXIT_OK, i, n, rc;
@@ -224,7 +230,7 @@ int cmd_postmap(struct cli *cli, int argc, char **argv)
 	if (query == NULL) {
 		for (i = optind; i < argc; i++) {
 			spec = table_spec(argv[i]);
-			rc = map_build(spec, flags, &err);
+			rc = map_build(spec, flags | build_flags, &err);
 			free(spec);
 			if (rc != 0) {
 				status = postmap_fail(err);

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "queue/local.h"
 #include "queue/qmgr.h"
 #include "queue/virtual.h"
 #include "smtpd/smtpd.h"
@@ -27,6 +28,7 @@ static const struct service_entry services[] = {
 	{ "smtpd", smtpd_main, "SMTP server" },
 	{ "qmgr", qmgr_main, "queue manager" },
 	{ "virtual", virtual_main, "virtual mailbox delivery agent" },
+	{ "local", local_main, "local delivery agent (mydestination)" },
 	{ NULL, NULL, NULL },
 };
 

@@ -85,6 +85,8 @@ typedef int dict_source_fn(void *ctx, const char *key, size_t klen, const char *
  * Returns 0 or -1 (*error_r from fn or dict_open_error()).
  */
 #define DICT_FLAG_PARSE_QUIET 0x10000
+/* aliases(5) "key: value" syntax (= MAP_BUILD_ALIAS, mapbuild.h) */
+#define DICT_FLAG_PARSE_ALIAS 0x20000
 int dict_parse_source(const char *path, const struct buf *src, int flags, dict_source_fn *fn,
 		      void *ctx, const char **error_r);
 

@@ -240,7 +240,9 @@ int dict_parse_source(const char *path, const struct buf *src, int flags, dict_s
 	const char *why;
 	int rc = 0;
 
-	mapsrc_init(&ms, src->data ? src->data : "", src->len, NULL);
+	struct mapsrc_limits lim = { 0, (flags & DICT_FLAG_PARSE_ALIAS) != 0 };
+
+	mapsrc_init(&ms, src->data ? src->data : "", src->len, &lim);
 	while ((r = mapsrc_next(&ms, &e, &why)) != MAPSRC_END) {
 		if (r == MAPSRC_WARNING) {
 			if (!(flags & DICT_FLAG_PARSE_QUIET))

@@ -20,11 +20,13 @@
 
 /* do not warn about duplicate keys (postmap -w) */
 #define MAP_BUILD_NO_DUP_WARN 0x100
+/* the source is an aliases(5) file, "name: value" (postalias); see mapsrc.h */
+#define MAP_BUILD_ALIAS 0x20000
 
 /*
  * map_build - build the table named spec ("hash:PATH" or "cdb:PATH").
  * flags: DICT_FLAG_FOLD_KEY (lower-case keys: postmap's default),
- * MAP_BUILD_NO_DUP_WARN. Duplicate keys keep their first value and are
+ * MAP_BUILD_NO_DUP_WARN, MAP_BUILD_ALIAS. Duplicate keys keep their first value and are
  * logged as "PATH, line N: duplicate entry: "key"".
  * Returns 0, or -1 with *error_r ("open /x/y: No such file or directory",
  * "PATH, line N: expected format: key whitespace value", "unsupported ...");

@@ -25,6 +25,7 @@ void mapsrc_init(struct mapsrc *ms, const void *data, size_t n, const struct map
 	ms->end = ms->p + n;
 	ms->lineno = 0;
 	ms->line_max = lim && lim->line_max ? lim->line_max : MAPSRC_LINE_MAX_DEFAULT;
+	ms->alias = lim ? lim->alias : 0;
 	buf_init(&ms->join, ms->line_max);
 }
 
@@ -97,6 +98,21 @@ enum mapsrc_result mapsrc_next(struct mapsrc *ms, struct mapsrc_entry *e, const 
 	if (ascii_isspace(line.p[0])) {
 		*error_r = "logical line must not start with whitespace";
 		return MAPSRC_WARNING;
+	}
+	if (ms->alias) {
+		const char *colon = memchr(line.p, ':', line.n);
+
+		if (colon != NULL) {
+			e->key = slice_trim(slice_make(line.p, (size_t)(colon - line.p)));
+			e->value = slice_trim(slice_make(colon + 1, (size_t)(line.p + line.n - colon - 1)));
+		}
+		for (k = e->key.p; colon != NULL && k < e->key.p + e->key.n && !ascii_isspace(*k); k++)
+			;
+		if (colon == NULL || e->key.n == 0 || e->value.n == 0 || k < e->key.p + e->key.n) {
+			*error_r = "expected format: key: value";
+			return MAPSRC_ERROR;
+		}
+		return MAPSRC_ENTRY;
 	}
 	for (k = line.p; k < line.p + line.n && !ascii_isspace(*k); k++)
 		;

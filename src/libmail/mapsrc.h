@@ -17,6 +17,11 @@
  *     files parse like LF files;
  *   - a logical line without a value is an error; a continuation line with no
  *     logical line to continue is ignored with a warning (as Postfix does).
+ * With lim->alias (postalias(1), aliases(5)) a logical line is "key: value":
+ * the key is the text before the first ':' (white space around it removed,
+ * no white space inside), the value the rest, trimmed; a line without ':' or
+ * with an empty key or value is an error ("expected format: key: value").
+ * Quoted keys ("a b": x) are not supported.
  * Keys are returned as written; folding case and detecting duplicate keys is
  * up to the caller (they need state across entries).
  *
@@ -37,6 +42,7 @@
 
 struct mapsrc_limits {
 	size_t line_max; /* bytes in one logical line after joining continuations */
+	int alias;       /* aliases(5) syntax: "key: value" (see below) */
 };
 
 struct mapsrc_entry {
@@ -50,6 +56,7 @@ struct mapsrc {
 	const char *p, *end;
 	unsigned lineno;    /* physical lines consumed so far */
 	size_t line_max;
+	int alias;
 	struct buf join;    /* scratch for continued lines (bounded by line_max) */
 };
 

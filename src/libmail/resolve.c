@@ -20,6 +20,7 @@
 #include "libmail/addr_lookup.h"
 #include "libmail/cidr.h"
 #include "libmail/dict.h"
+#include "libmail/aliases.h"
 #include "libmail/valias.h"
 
 /* recipient tables: each opened once; one that could not be opened fails every lookup */
@@ -102,7 +103,8 @@ static void maps_open(struct config *cfg, const char *param, struct rcpt_maps *m
 			continue;
 		}
 		m->d[i] = dict_open(spec, DICT_FLAGS_DEFAULT, &err);
-		if (m->d[i] == NULL)
+		/* the untouched default hash:/etc/aliases on a system without aliases: empty (aliases.h) */
+		if (m->d[i] == NULL && !alias_default_absent(cfg, spec))
 			m->open_err[i] = xasprintf("%s: %s", param, err);
 	}
 }
@@ -355,7 +357,7 @@ static int maps_find(struct route *r, struct rcpt_maps *m, const struct route_ad
 				rc = r->hooks.user_exists(r->hooks.ctx, bare.key[i]);
 			if (rc < 0)
 				snprintf(r->err, sizeof(r->err), "unix:passwd.byname: lookup failed");
-		} else {
+		} else if (m->d[k] != NULL) {
 			for (i = 0; i < nk && rc == 0; i++)
 				if ((rc = dict_lookup(m->d[k], keys[i], &value, &err)) < 0)
 					keep(r->err, sizeof(r->err), err);

@@ -44,6 +44,9 @@
  *     decision says so (postmaster = true) and its one target is
  *     "postmaster@$myhostname" in class LOCAL: local delivery resolves it
  *     through alias_maps (postmaster: root) like Postfix's local(8).
+ *   - the untouched default alias table (alias_maps = hash:/etc/aliases, via
+ *     local_recipient_maps) on a system with neither /etc/aliases nor its
+ *     .db is an empty table, not a failure (aliases.h alias_default_absent());
  *   - a table that fails (or could not be opened), an alias expansion that
  *     hits a limit: "451 4.3.0 <a>: Temporary lookup failure" (Postfix
  *     reject_dict_retry()), or for limits and loops "451 4.3.0 <a>: Recipient

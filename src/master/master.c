@@ -44,7 +44,7 @@ extern char **environ;
 #define BACKOFF_MAX 60
 
 struct proc {
-	char *command;      /* service name: smtpd, qmgr, virtual */
+	char *command;      /* service name: smtpd, qmgr, virtual, local */
 	char *svcname;      /* master.cf service field, NULL when implicit */
 	int line;           /* master.cf line, 0 when implicit */
 	int *fds;           /* listening sockets, n_fds of them */
@@ -72,6 +72,7 @@ struct master {
 	bool foreground; /* started with -f: services keep the master's stderr */
 	int qmgr_fd;       /* public/qmgr, bound by the master before any service starts */
 	int virtual_fd;    /* private/virtual, likewise: no start-up race between services */
+	int local_fd;      /* private/local, likewise */
 	uid_t uid;
 	gid_t gid;
 	int report_fd;      /* readiness pipe to `postern start`, -1 when done */
@@ -218,8 +219,8 @@ static _Noreturn void child_exec(struct master *m, struct proc *p)
 		unsetenv(SERVICE_ENV_NAME);
 		unsetenv(SERVICE_ENV_LINE);
 	}
-	/* service.h: all but the delivery agent run as mail_owner */
-	if (m->root && strcmp(p->command, "virtual") != 0) {
+	/* service.h: all but the delivery agents run as mail_owner */
+	if (m->root && strcmp(p->command, "virtual") != 0 && strcmp(p->command, "local") != 0) {
 		if (setgroups(1, &m->gid) < 0 || setresgid(m->gid, m->gid, m->gid) < 0 ||
 		    setresuid(m->uid, m->uid, m->uid) < 0 || setuid(0) == 0)
 			_exit(126);
@@ -257,7 +258,7 @@ static void restart_cb(evutil_socket_t fd, short what, void *arg)
 /* conf_procs - listeners and process slots for a configuration; -1 (*error_r) on bind error */
 static int conf_procs(struct master *m, struct master_conf *mc, char *err, size_t errlen)
 {
-	static const char *const implicit[] = { "qmgr", "virtual", NULL };
+	static const char *const implicit[] = { "qmgr", "virtual", "local", NULL };
 	size_t i, k;
 
 	for (i = 0; mc->mcf && i < mc->mcf->n; i++) {
@@ -294,7 +295,9 @@ static int conf_procs(struct master *m, struct master_conf *mc, char *err, size_
 		free(addrs);
 	}
 	for (i = 0; implicit[i]; i++) {
-		int *fdp = strcmp(implicit[i], "qmgr") == 0 ? &m->qmgr_fd : &m->virtual_fd;
+		int *fdp = strcmp(implicit[i], "qmgr") == 0      ? &m->qmgr_fd
+			   : strcmp(implicit[i], "virtual") == 0 ? &m->virtual_fd
+								 : &m->local_fd;
 		struct proc *p;
 
 		if (!service_known(implicit[i]))
@@ -307,8 +310,9 @@ static int conf_procs(struct master *m, struct master_conf *mc, char *err, size_
 				       ? master_unix_socket(config_get(mc->cfg, "queue_directory"), SERVICE_QMGR_SOCKET,
 							    SOCK_DGRAM, 0666, m->root, m->uid, m->gid, &why)
 				       : master_unix_socket(config_get(mc->cfg, "queue_directory"),
-							    SERVICE_VIRTUAL_SOCKET, SOCK_STREAM, 0600, m->root, m->uid,
-							    m->gid, &why);
+							    fdp == &m->virtual_fd ? SERVICE_VIRTUAL_SOCKET
+										  : SERVICE_LOCAL_SOCKET,
+							    SOCK_STREAM, 0600, m->root, m->uid, m->gid, &why);
 			if (*fdp < 0) {
 				snprintf(err, errlen, "%s", why);
 				return -1;
@@ -610,7 +614,7 @@ int master_run(const char *dir, struct master_conf *mc, bool foreground)
 		fatal("cannot find my own executable: %s", strerror(errno));
 	m.exe[n] = '\0';
 	m.root = geteuid() == 0;
-	m.qmgr_fd = m.virtual_fd = -1;
+	m.qmgr_fd = m.virtual_fd = m.local_fd = -1;
 	m.foreground = foreground;
 	if (m.root) {
 		const char *owner = config_get(m.mc.cfg, "mail_owner");

@@ -14,8 +14,9 @@
  *     so the service applies that line's -o overrides (mastercf_service_config());
  *   - privileges dropped when the master is root: network-facing services (smtpd)
  *     and the queue manager run as mail_owner (setgroups, setgid, setuid, in that
- *     order); the delivery agent "virtual" stays root and switches its effective
- *     uid/gid to the mailbox owner for each delivery, as Postfix's virtual(8) does.
+ *     order); the delivery agents "virtual" and "local" stay root and switch their
+ *     effective uid/gid to the mailbox owner for each delivery, as Postfix's
+ *     virtual(8) and local(8) do.
  *     When the master is not root, nothing changes uid (it logs that once).
  *
  * Signals from the master to a service:

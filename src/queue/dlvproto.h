@@ -1,5 +1,5 @@
 /*
- * dlvproto.h - the queue manager <-> delivery agent protocol (private/virtual)
+ * dlvproto.h - the queue manager <-> delivery agent protocol (private/virtual, private/local)
  *
  * One unix stream connection carries any number of request/reply pairs, in
  * order: the queue manager writes a request for one recipient of one queue
@@ -22,7 +22,7 @@
  * No I/O here: dlvproto_put_*() append frames to a buf; dlvproto_frame() tells
  * whether a buffer holds a whole frame; dlvproto_get_*() decode one body.
  *
- * Runs in:  qmgr (mail_owner), virtual (root, effective ids switched per delivery)
+ * Runs in:  qmgr (mail_owner), virtual and local (root, effective ids switched per delivery)
  * Tests:    tests/unit/test_dlvproto.c
  * Refs:     OpenSMTPD mproc.c (m_get_*, m_end), Postfix attr_scan.c (ATTR_FLAG_STRICT)
  */

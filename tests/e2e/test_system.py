@@ -119,21 +119,27 @@ def test_services_run_unprivileged(system):
     pn, port, spool, vuid, maillog = system
     nobody = pwd.getpwnam("nobody").pw_uid
     pid = int(pn.run("status", check=True).stdout.split("PID:")[1])
-    uids = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            status = open(f"/proc/{entry}/status").read()
-            cmd = open(f"/proc/{entry}/cmdline", "rb").read().split(b"\0")
-        except OSError:
-            continue
-        ppid = int(status.split("PPid:")[1].split()[0])
-        if ppid == pid and b"service" in cmd:
-            uids[cmd[cmd.index(b"service") + 1].decode()] = int(status.split("Uid:")[1].split()[0])
-    # network-facing and queue processes never run as root; the delivery agent switches per delivery
+
+    def service_uids():
+        uids = {}
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                status = open(f"/proc/{entry}/status").read()
+                cmd = open(f"/proc/{entry}/cmdline", "rb").read().split(b"\0")
+            except OSError:
+                continue
+            ppid = int(status.split("PPid:")[1].split()[0])
+            if ppid == pid and b"service" in cmd:
+                uids[cmd[cmd.index(b"service") + 1].decode()] = int(status.split("Uid:")[1].split()[0])
+        return uids
+    # `start` returns once the services are forked, not exec'ed: wait for all of them
+    wait_for(lambda: {"smtpd", "qmgr", "virtual", "local"} <= set(service_uids()))
+    uids = service_uids()
+    # network-facing and queue processes never run as root; the delivery agents switch per delivery
     assert uids.get("smtpd") == nobody and uids.get("qmgr") == nobody, uids
-    assert uids.get("virtual") == 0, uids
+    assert uids.get("virtual") == 0 and uids.get("local") == 0, uids
 
 
 def test_parallel_clients_delivered_exactly_once(system):

@@ -9,7 +9,7 @@
 /* run - parse n bytes and describe every result as "key=value@line;" / "E@line:text;" / "W@line:text;" */
 static char *run(const char *in, size_t n, size_t line_max)
 {
-	struct mapsrc_limits lim = { line_max };
+	struct mapsrc_limits lim = { line_max, 0 };
 	struct mapsrc ms;
 	struct mapsrc_entry e;
 	struct buf out = BUF_INIT(0);
@@ -193,6 +193,62 @@ static void test_inline(void **state)
 	}
 }
 
+/* alias_run - parse with the aliases(5) syntax, as run() */
+static char *alias_run(const char *in)
+{
+	struct mapsrc_limits lim = { 0, 1 };
+	struct mapsrc ms;
+	struct mapsrc_entry e;
+	struct buf out = BUF_INIT(0);
+	enum mapsrc_result r;
+	const char *why;
+
+	mapsrc_init(&ms, in, strlen(in), &lim);
+	while ((r = mapsrc_next(&ms, &e, &why)) != MAPSRC_END) {
+		if (r == MAPSRC_ENTRY)
+			buf_printf(&out, "%.*s=%.*s@%u;", (int)e.key.n, e.key.p, (int)e.value.n, e.value.p,
+				   e.line);
+		else
+			buf_printf(&out, "%c@%u:%s;", r == MAPSRC_ERROR ? 'E' : 'W', e.line, why);
+	}
+	mapsrc_free(&ms);
+	buf_putc(&out, '\0');
+	return buf_detach(&out);
+}
+
+/* test_alias_syntax - "name: value" lines (postalias) */
+static void test_alias_syntax(void **state)
+{
+	static const struct tcase alias_cases[] = {
+		{ "root: john\n", "root=john@1;" },
+		{ "root:john", "root=john@1;" },
+		{ "root : john , jane\n", "root=john , jane@1;" },
+		{ "# c\nteam: a,\n  b\n\nx: \"|cmd: y\"\n", "team=a,  b@2;x=\"|cmd: y\"@5;" },
+		{ "root john\n", "E@1:expected format: key: value;" },
+		{ ": john\n", "E@1:expected format: key: value;" },
+		{ "root:\n", "E@1:expected format: key: value;" },
+		{ "a b: c\n", "E@1:expected format: key: value;" },
+		{ "a: b\nbad\nc: d\n", "a=b@1;E@2:expected format: key: value;c=d@3;" },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(alias_cases) / sizeof(alias_cases[0]); i++) {
+		char *got = alias_run(alias_cases[i].in);
+
+		if (strcmp(got, alias_cases[i].want) != 0)
+			fail_msg("case %zu: got \"%s\" want \"%s\"", i, got, alias_cases[i].want);
+		free(got);
+	}
+	/* without the flag the same line is a postmap line */
+	{
+		char *got = run("root: john\n", 11, 0);
+
+		assert_string_equal(got, "root:=john@1;");
+		free(got);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -202,6 +258,7 @@ int main(void)
 		cmocka_unit_test(test_very_long_line),
 		cmocka_unit_test(test_slices_point_into_input),
 		cmocka_unit_test(test_inline),
+		cmocka_unit_test(test_alias_syntax),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -257,6 +257,23 @@ static void test_local(void **state)
 	V(r, "wilma@example.com", "451 4.3.0 <wilma@example.com>: Temporary lookup failure");
 	route_free(&r);
 	config_free(&cfg);
+
+	/* the untouched default (proxy:unix:passwd.byname $alias_maps, alias_maps = hash:/etc/aliases) on
+	 * a system without /etc/aliases: no aliases, so unknown users are rejected, not deferred (aliases.h) */
+	r = open_route("local_recipient_maps = proxy:unix:passwd.byname $alias_maps\n", &cfg);
+	if (access("/etc/aliases", F_OK) != 0 && access("/etc/aliases.db", F_OK) != 0)
+		V(r, "wilma@example.com",
+		  "550 5.1.1 <wilma@example.com>: Recipient address rejected: User unknown in local recipient table");
+	V(r, "fred@example.com", "ACCEPT fred@example.com(local)");
+	route_free(&r);
+	config_free(&cfg);
+	/* the same table named in main.cf: a missing file is a temporary failure, as in Postfix */
+	r = open_route("local_recipient_maps = proxy:unix:passwd.byname $alias_maps\nalias_maps = hash:/etc/aliases\n",
+		       &cfg);
+	if (access("/etc/aliases.db", F_OK) != 0)
+		V(r, "wilma@example.com", "451 4.3.0 <wilma@example.com>: Temporary lookup failure");
+	route_free(&r);
+	config_free(&cfg);
 }
 
 static void test_postmaster(void **state)
