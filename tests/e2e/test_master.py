@@ -11,7 +11,6 @@ import pwd
 import signal
 import socket
 import subprocess
-import time
 
 import pytest
 
