@@ -239,12 +239,14 @@ class HowtoSystem:
         return s
 
     def swaks(self, *args, data=None, timeout=120):
-        """run Debian's swaks against this system; returns the CompletedProcess (text)"""
+        """run Debian's swaks against this system; returns the CompletedProcess (text).
+        data (bytes, CRLF line ends) is the exact message: swaks ends DATA with "\\r\\n." after
+        the content, so the content's own final CRLF is left out of the file it reads."""
         cmd = ["swaks", "--server", "127.0.0.1", "--port", str(self.port), "--helo", "swaks.example",
                "--timeout", "60", *args]
         if data is not None:
             path = self.top / ("swaks-data-%d" % time.monotonic_ns())
-            path.write_bytes(data)
+            path.write_bytes(data[:-2] if data.endswith(b"\r\n") else data)
             cmd += ["--data", "@%s" % path]
         return subprocess.run(cmd, capture_output=True, text=True, errors="replace", timeout=timeout)
 

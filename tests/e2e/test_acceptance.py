@@ -13,7 +13,6 @@ Not here: crash safety (test_crash.py); the unit-level protocol details (test_sm
 import os
 import re
 import shutil
-import smtplib
 import threading
 
 import pytest
@@ -146,14 +145,15 @@ def test_relay_denied_outside_mynetworks(howto):
     c.ehlo("outside.example")
     c.mail(SENDER)
     code, text = c.rcpt("someone@elsewhere.test")
-    assert (code, text) == (554, b"5.7.1 <someone@elsewhere.test>: Relay access denied")
+    # Postfix's default smtpd_relay_restrictions end in defer_unauth_destination: 454, not 554
+    assert (code, text) == (454, b"4.7.1 <someone@elsewhere.test>: Relay access denied")
     # mail for the virtual domains is still accepted from outside
     assert c.rcpt("john@example.org")[0] == 250
     assert c.data(message("from outside"))[0] == 250
     c.quit()
     p = sy.swaks("--from", SENDER, "--to", "other@elsewhere.test", "--local-interface", "127.0.0.2",
                  data=message("swaks relay"))
-    assert p.returncode == 24 and "<** 554 5.7.1 <other@elsewhere.test>: Relay access denied" in p.stdout, p.stdout
+    assert p.returncode == 24 and "<** 454 4.7.1 <other@elsewhere.test>: Relay access denied" in p.stdout, p.stdout
     # from inside mynetworks the same recipients are relayed (queued; outbound SMTP is deferred)
     c = sy.smtp(source="127.0.0.1")
     assert c.sendmail(SENDER, ["someone@elsewhere.test"], message("relayed")) == {}
@@ -166,7 +166,7 @@ def test_relay_denied_outside_mynetworks(howto):
     q = sy.queue_text()
     assert "someone@elsewhere.test" in q and "other@elsewhere.test" in q
     log = sy.log()
-    assert "NOQUEUE: reject: RCPT from unknown[127.0.0.2]: 554 5.7.1 <someone@elsewhere.test>: " \
+    assert "NOQUEUE: reject: RCPT from unknown[127.0.0.2]: 454 4.7.1 <someone@elsewhere.test>: " \
            "Relay access denied" in log
 
 
@@ -299,6 +299,24 @@ def test_bare_lf_default_no_smuggling(howto):
     assert rest.endswith(b"\n\nline\n.\nMAIL FROM:<evil@example.net>\nRCPT TO:<jane@example.org>\nDATA\nsmuggled\n")
 
 
+@pytest.mark.xfail(strict=True, reason="src/queue/mbox.c does not create a missing parent directory: the "
+                   "first delivery into a domain whose directory does not exist yet (example.org/ for jane's "
+                   "mbox, when no Maildir there was created first) is deferred with 'cannot open file: No such "
+                   "file or directory' and waits for the next retry (300 s). Fixed on branch qconc "
+                   "(dlv_make_dirs in mbox_deliver); remove this marker when it is merged")
+def test_first_delivery_into_new_domain_is_mbox(howto):
+    sy = howto()
+    assert not (sy.spool / "example.org").exists()
+    c = sy.smtp()
+    assert c.sendmail(SENDER, ["jane@example.org"], message("jane first", "jane@example.org")) == {}
+    c.quit()
+    delivered(sy, [], ["jane first"], timeout=30)
+    check_owner([sy.spool / JANE])
+    if ROOT_RUN:
+        st = os.stat(sy.spool / "example.org")
+        assert (st.st_uid, st.st_mode & 0o777) == (5000, 0o700)
+
+
 # --- byte-exact storage ------------------------------------------------------------------------------
 
 def eight_bit_message(tag):
@@ -352,6 +370,12 @@ def test_10mb_byte_exact(howto):
 
 def test_50_parallel_clients_20_messages_each(howto):
     sy = howto()
+    # the domain directory exists before the first mbox delivery (see
+    # test_first_delivery_into_new_domain_is_mbox for what happens otherwise)
+    c = sy.smtp()
+    assert c.sendmail(SENDER, ["john@example.org"], message("par first")) == {}
+    c.quit()
+    assert wait_for(lambda: len(sy.maildir()) == 1, timeout=30)
     errors, accepted = [], []
     lock = threading.Lock()
 
@@ -381,8 +405,8 @@ def test_50_parallel_clients_20_messages_each(howto):
     assert len(accepted) == 1000
     john = sorted(t for t, r in accepted if r == "john@example.org")
     jane = sorted(t for t, r in accepted if r == "jane@example.org")
-    delivered(sy, john, jane, timeout=240)  # each exactly once: the lists compare with duplicates
-    assert len(sy.maildir()) == 500 and len(sy.mbox()) == 500
+    delivered(sy, john + ["par first"], jane, timeout=240)  # each exactly once: lists keep duplicates
+    assert len(sy.maildir()) == 501 and len(sy.mbox()) == 500
     check_owner(sy.maildir() + [sy.spool / JANE])
 
 
@@ -408,7 +432,7 @@ def test_unwritable_mailbox_defers_then_flush_delivers(howto):
         assert c.sendmail(SENDER, ["jane@example.org"], message("jane unwritable", "jane@example.org")) == {}
         c.quit()
         assert wait_for(lambda: queue_has_deferral(sy, "(maildir delivery failed", "john@example.org")
-                        and queue_has_deferral(sy, "(mailbox delivery failed", "jane@example.org"),
+                        and queue_has_deferral(sy, "jane: cannot open file: Permission denied)", "jane@example.org"),
                         timeout=30, interval=0.2), (sy.queue_text(), sy.log()[-3000:])
         q = sy.queue_text()
         assert q.count("Request") and "-- " in q and "in 2 Requests." in q, q
