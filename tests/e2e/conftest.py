@@ -206,6 +206,20 @@ class HowtoSystem:
                 out.append(int(d))
         return out
 
+    def service_pids(self, name):
+        """pids of this system's `postern ... service NAME` processes"""
+        out = []
+        for p in self.processes():
+            try:
+                with open("/proc/%d/cmdline" % p, "rb") as f:
+                    argv = f.read().split(b"\0")
+            except OSError:
+                continue
+            if b"service" in argv and argv.index(b"service") + 1 < len(argv) and \
+                    argv[argv.index(b"service") + 1] == name.encode():
+                out.append(p)
+        return out
+
     def kill9(self):
         """SIGKILL the master and all its children at once (their process group, which the
         daemonized master and its services share), then any straggler found in /proc"""
