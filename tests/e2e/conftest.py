@@ -136,7 +136,8 @@ class HowtoSystem:
             text = (HOWTO / name).read_text()
             text = text.replace("/etc/postfix", str(self.etc)).replace("/var/spool/mail", str(self.spool))
             if not ROOT_RUN:
-                text = text.replace("static:5000", "static:%d" % VUID)
+                text = text.replace("virtual_uid_maps = static:5000", "virtual_uid_maps = static:%d" % VUID)
+                text = text.replace("virtual_gid_maps = static:5000", "virtual_gid_maps = static:%d" % VGID)
             (self.etc / name).write_text(text)
         self.port = free_port()
         with open(self.etc / "main.cf", "a") as f:

@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 import threading
+import time
 
 import pytest
 
@@ -64,7 +65,7 @@ def check_owner(paths):
             assert st.st_uid == VUID
 
 
-def check_maildir_copy(path, sent, rcpt, orig=None):
+def check_maildir_copy(path, sent, rcpt):
     """path holds sent (CRLF on the wire, LF on disk) plus exactly Postern's three headers"""
     data = path.read_bytes()
     added, rest = strip_added_headers(data)
@@ -346,7 +347,7 @@ def test_8bit_byte_exact(howto, client):
     else:
         swaks_ok(sy.swaks("--from", SENDER, "--to", "team@example.org", data=msg))
     delivered(sy, ["8bit " + client], ["8bit " + client])
-    check_maildir_copy(sy.maildir()[0], msg, "john@example.org", "team@example.org")
+    check_maildir_copy(sy.maildir()[0], msg, "john@example.org")
     [(from_line, stored)] = sy.mbox()
     check_mbox_copy(from_line, stored, msg, "jane@example.org")
     assert b"\n>From the start of a line\n>>From quoted\n" not in stored  # mboxo: only "From " quoted
@@ -354,15 +355,19 @@ def test_8bit_byte_exact(howto, client):
     check_owner(sy.maildir() + [sy.spool / JANE])
 
 
-def test_10mb_byte_exact(howto):
+@pytest.mark.parametrize("client", ["smtplib", "swaks"])
+def test_10mb_byte_exact(howto, client):
     sy = howto()
     line = bytes(range(33, 127)) * 10 + b"\xe9\xff\x80"  # 943 bytes, 8-bit
     body = b"".join(b"%07d " % i + line + b"\r\n" for i in range(10_000_000 // (len(line) + 10)))
     msg = message("ten megabytes", "team@example.org", body)
     assert 9_900_000 < len(msg) <= 10_000_000
-    c = sy.smtp(timeout=120)
-    assert c.sendmail(SENDER, ["team@example.org"], msg) == {}
-    c.quit()
+    if client == "smtplib":
+        c = sy.smtp(timeout=120)
+        assert c.sendmail(SENDER, ["team@example.org"], msg) == {}
+        c.quit()
+    else:
+        swaks_ok(sy.swaks("--from", SENDER, "--to", "team@example.org", data=msg))
     delivered(sy, ["ten megabytes"], ["ten megabytes"], timeout=120)
     check_maildir_copy(sy.maildir()[0], msg, "john@example.org")
     check_mbox_copy(*sy.mbox()[0], msg, "jane@example.org")
@@ -452,7 +457,7 @@ def test_unwritable_mailbox_defers_then_flush_delivers(howto):
     assert "not running" not in p.stdout
     delivered(sy, ["first", "while unwritable"], ["first jane", "jane unwritable"], timeout=60)
     sy.pn.run("queue", "flush", check=True)  # a second flush delivers nothing again
-    wait_for(lambda: False, timeout=1)
+    time.sleep(1)  # waiting for something not to happen: no event to poll for
     assert maildir_subjects(sy) == ["first", "while unwritable"]
     assert mbox_subjects(sy) == ["first jane", "jane unwritable"]
     check_owner(sy.maildir() + [mbox])
