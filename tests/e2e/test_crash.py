@@ -43,6 +43,7 @@ class Load:
     def __init__(self, sy):
         self.sy = sy
         self.state = {}
+        self.qid = {}  # num -> queue id from the 250 reply
         self.lock = threading.Lock()
         self.errors = []
         self.threads = [threading.Thread(target=self.client, args=(n,), daemon=True) for n in range(CLIENTS)]
@@ -76,6 +77,7 @@ class Load:
                 return
             with self.lock:
                 self.state[num] = "acked" if code == 250 else "rejected"
+                self.qid[num] = text.split()[-1].decode(errors="replace")
                 if code != 250:
                     self.errors.append((num, "data", code, text))
             if code != 250:
@@ -110,6 +112,18 @@ def delivered_numbers(sy):
 def writer_pid(path):
     """the pid in a Maildir file name (time.MusecPpidQn.host,S=size)"""
     return int(re.search(r"\.M\d+P(\d+)Q", path.name).group(1))
+
+
+def lost_story(sy, load, lost):
+    """what the log and the queue say about lost messages (for the failure report)"""
+    out = []
+    for n in lost:
+        qid = load.qid.get(n, "?")
+        out.append("%d %s: %s" % (n, qid, [ln for ln in sy.log().splitlines() if qid in ln]))
+        out.append("in queue: %s" % [str(p) for p in sy.queue.glob("*/%s*" % qid)])
+    out.append("corrupt: %s" % [p.name for p in (sy.queue / "corrupt").iterdir()])
+    out.append("maildir tmp: %s" % [p.name for p in sy.spool.glob("example.org/*/tmp/*")])
+    return "\n".join(out)
 
 
 def test_kill9_under_load_loses_and_duplicates_nothing(howto):
@@ -147,7 +161,8 @@ def test_kill9_under_load_loses_and_duplicates_nothing(howto):
         print("known bug: delivered again after the restart:", sorted(known))
     assert not set(twice) - known, ("delivered more than once", twice)
     lost = [n for n in acked if counts.get(n, 0) != 1]
-    assert not lost, ("acknowledged with 250 but not delivered", lost)
+    assert not lost, ("acknowledged with 250 but not delivered", lost, lost_story(sy, load, lost))
+    assert not list((sy.queue / "corrupt").iterdir())
     stray = set(counts) - set(acked) - set(unknown)
     assert not stray, ("delivered but never sent", stray)
     # the log tells the story: both masters started, the old services died without a goodbye
