@@ -8,7 +8,20 @@ the log. Messages are compared byte for byte with what was sent, after removing 
 header fields Postern adds (Return-Path, Delivered-To, Received), the mbox From_ line and its
 ">From " quoting.
 
-Not here: crash safety (test_crash.py); the unit-level protocol details (test_smtpd.py).
+Issue 3's acceptance list -> tests (smtplib and swaks wherever swaks can speak the feature:
+swaks has no BDAT and fixes up line ends, so BDAT and bare LF use raw sockets):
+- john (Maildir), jane (mbox), johnsmith/postmaster aliases, team@ once each, unknown user 550:
+  test_howto_addresses_smtplib, test_howto_addresses_swaks, test_partly_deferred_alias_delivers_each_once
+- relay denied from 127.0.0.2 with mynetworks = 127.0.0.1/32, allowed from 127.0.0.1:
+  test_relay_denied_outside_mynetworks
+- size limit: test_size_limit;  pipelining: test_pipelining;  BDAT: test_bdat
+- bare-LF rejection: test_bare_lf_rejected (and test_bare_lf_default_no_smuggling)
+- 8-bit and 10 MB messages byte-exact: test_8bit_byte_exact, test_10mb_byte_exact
+- 50 parallel clients x 20 messages, each delivered once: test_50_parallel_clients_20_messages_each
+- unwritable mailbox defers (4xx in the log, reason in `postern queue`), delivered after
+  `postern queue flush`: test_unwritable_mailbox_defers_then_flush_delivers
+- crash safety: test_crash.py
+Not here: the unit-level protocol details (test_smtpd.py).
 """
 import os
 import re
@@ -56,6 +69,12 @@ def delivered(sy, john, jane, timeout=60):
 
 
 def check_owner(paths):
+    """files 0600 and, as root, owned by the virtual uid/gid; so are the Maildir's directories"""
+    for p in paths:
+        if p.parent.name == "new":
+            for d in (p.parent.parent, p.parent.parent / "tmp", p.parent, p.parent.parent / "cur"):
+                st = os.stat(d)
+                assert st.st_mode & 0o777 == 0o700 and st.st_uid == VUID, (d, oct(st.st_mode), st.st_uid)
     for p in paths:
         st = os.stat(p)
         assert st.st_mode & 0o777 == 0o600, (p, oct(st.st_mode))
