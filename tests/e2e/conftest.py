@@ -154,7 +154,8 @@ class HowtoSystem:
 
     # --- life cycle ---------------------------------------------------------------------------
     def start(self):
-        self.pn.run("start", check=True)
+        p = self.pn.run("start")
+        assert p.returncode == 0, ("postern start failed", p.returncode, p.stderr, self.log()[-2000:])
         self.running = True
         # ready when smtpd answers with its greeting
         assert wait_for(self._greets, timeout=30), self.log()
