@@ -15,15 +15,7 @@ import time
 
 import pytest
 
-from conftest import ROOT, Postern, postern_bin
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+from conftest import ROOT, Postern, free_port, postern_bin
 
 
 @pytest.fixture

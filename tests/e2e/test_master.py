@@ -11,19 +11,10 @@ import pwd
 import signal
 import socket
 import subprocess
-import time
 
 import pytest
 
-from conftest import Postern, postern_bin
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+from conftest import Postern, free_port, postern_bin, wait_for
 
 
 def smtpd_known(p):
@@ -57,15 +48,6 @@ def sysdir():
 def log_text(p):
     f = p.tmp / "maillog"
     return f.read_text() if f.exists() else ""
-
-
-def wait_for(pred, timeout=10):
-    end = time.time() + timeout
-    while time.time() < end:
-        if pred():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 def can_connect(port):

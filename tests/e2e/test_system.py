@@ -9,29 +9,11 @@ import shutil
 import tempfile
 import pwd
 import smtplib
-import socket
 import time
 
 import pytest
 
-from conftest import HOWTO, Postern
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def wait_for(pred, timeout=10):
-    end = time.time() + timeout
-    while time.time() < end:
-        if pred():
-            return True
-        time.sleep(0.05)
-    return False
+from conftest import VUID, Postern, free_port, wait_for
 
 
 @pytest.fixture
@@ -45,32 +27,9 @@ def workdir():
 
 
 @pytest.fixture
-def system(workdir):
-    tmp_path = workdir
-    etc, spool, queue = tmp_path / "etc", tmp_path / "spool", tmp_path / "queue"
-    etc.mkdir()
-    spool.mkdir(mode=0o750)
-    root = os.geteuid() == 0
-    vuid = 5000 if root else os.getuid()
-    for name in ("main.cf", "virtual_mailbox", "virtual_alias"):
-        text = (HOWTO / name).read_text()
-        text = text.replace("/etc/postfix", str(etc)).replace("/var/spool/mail", str(spool))
-        if not root:
-            text = text.replace("static:5000", f"static:{vuid}")
-        (etc / name).write_text(text)
-    port = free_port()
-    with open(etc / "main.cf", "a") as f:
-        f.write(f"queue_directory = {queue}\nmaillog_file = {tmp_path}/maillog\n")
-        if root:
-            f.write("mail_owner = nobody\n")
-    (etc / "master.cf").write_text(f"127.0.0.1:{port} inet n - n - - smtpd\n")
-    if root:
-        os.chown(spool, vuid, vuid)
-    pn = Postern(etc)
-    pn.run("postmap", str(etc / "virtual_mailbox"), str(etc / "virtual_alias"), check=True)
-    pn.run("start", check=True)
-    yield pn, port, spool, vuid, tmp_path / "maillog"
-    pn.run("stop")
+def system(howto):
+    sy = howto()
+    yield sy.pn, sy.port, sy.spool, VUID, sy.maillog
 
 
 def maildir_files(spool, box):
