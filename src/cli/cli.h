@@ -33,6 +33,7 @@ cli_cmd_fn cmd_stop;
 cli_cmd_fn cmd_reload;
 cli_cmd_fn cmd_status;
 cli_cmd_fn cmd_pw;
+cli_cmd_fn cmd_doveconf;
 
 /* service_known - true when `postern service NAME` exists (cmd_service.c's table) */
 bool service_known(const char *name);
