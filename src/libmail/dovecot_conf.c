@@ -610,7 +610,7 @@ static void process_line(struct pstate *ps, char *s, unsigned base, const char *
 		bool try = strncmp(s, "!include_try", 12) == 0 && (s[12] == '\0' || ascii_isspace(s[12]));
 		bool inc = try || (strncmp(s, "!include", 8) == 0 && (s[8] == '\0' || ascii_isspace(s[8])));
 
-		p = s + (try ? 12 : 8);
+		p = inc ? s + (try ? 12 : 8) : s + strlen(s);
 		while (ascii_isspace(*p))
 			p++;
 		if (!inc || *p == '\0')
@@ -680,16 +680,18 @@ static void feed_text(struct pstate *ps, const char *text, size_t len, const cha
 		lineno++;
 		while (n > 0 && ascii_isspace(l[n - 1]))
 			n--;
-		if (lb.len == 0 && !too_long) {
+		if (lb.len == 0 && !too_long)
 			start = lineno;
-			while (n > 0 && ascii_isspace(*l)) {
-				l++;
-				n--;
-			}
+		while (n > 0 && ascii_isspace(*l)) {
+			l++;
+			n--;
 		}
 		cont = n > 0 && l[n - 1] == '\\' && pos < len;
-		if (cont)
+		if (cont) {
 			n--;
+			while (n > 0 && ascii_isspace(l[n - 1]))
+				n--;
+		}
 		if (!too_long && (buf_append(&lb, l, n) < 0 || (cont && buf_putc(&lb, ' ') < 0))) {
 			finding(ps, DIAG_ERROR, file, start, NULL, "line longer than %zu bytes", ps->lim.max_line);
 			too_long = true;

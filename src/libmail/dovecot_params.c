@@ -245,14 +245,22 @@ static bool enum_ok(const char *choices, const char *s)
 	return false;
 }
 
-/* template_error - "unknown variable %q in ..." style message in a */
+/* template_error - "unknown variable \"%q\" (in \"...\")" in a */
 static const char *template_error(struct arena *a, const char *value, const char *err, size_t at)
 {
-	size_t n = strcspn(value + at + 1, "%") + 1;
+	const char *p = value + at + 1;
 
-	if (n > 12)
-		n = 12;
-	return arena_printf(a, "%s \"%.*s\" (in \"%s\")", err, (int)n, value + at,
+	while (*p == '-' || *p == '.' || ascii_isdigit(*p))
+		p++;
+	while (*p && strchr("LUEXRHNMDT", *p) != NULL && p[1] != '\0')
+		p++;
+	if (*p == '{')
+		p += strcspn(p, "}") + (strchr(p, '}') ? 1 : 0);
+	else if (*p)
+		p++;
+	if (p - (value + at) > 40)
+		p = value + at + 40;
+	return arena_printf(a, "%s \"%.*s\" (in \"%s\")", err, (int)(p - (value + at)), value + at,
 			    log_sanitize(value, 200));
 }
 
