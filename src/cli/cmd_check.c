@@ -12,7 +12,9 @@
  *     missing, unreadable, not ours (Berkeley DB) or older than its source
  *     ("run postern postmap"); texthash:/cidr:/inline:/static: syntax;
  *   - virtual_mailbox_base: missing, not a directory, world-writable, not
- *     owned by the static virtual uid.
+ *     owned by the static virtual uid;
+ *   - dovecot.conf, when the directory has one (dconf_load(): syntax, unknown
+ *     and obsolete settings, bad values, unknown %variables).
  * Tables that only have their default value (alias_maps = hash:/etc/aliases)
  * are not checked: they are not something this administrator wrote.
  * Exit: 0 when no error (warnings allowed), 2 when an error was found.
@@ -36,6 +38,7 @@
 #include "libmail/config.h"
 #include "libmail/config_check.h"
 #include "libmail/dict.h"
+#include "libmail/dovecot_conf.h"
 #include "libmail/mastercf.h"
 #include "libmail/restrict.h"
 
@@ -266,6 +269,15 @@ static void check_mailbox_base(struct config *cfg, struct diag_list *dl)
 	}
 }
 
+/* check_dovecot - DIR/dovecot.conf's findings, when the file exists */
+static void check_dovecot(const char *dir, struct diag_list *dl)
+{
+	bool missing;
+	struct dconf *cf = dconf_load(dir, &missing, dl);
+
+	dconf_free(&cf);
+}
+
 /* print_diags - one Postfix-style line per finding, its fix indented below */
 static void print_diags(const struct diag_list *dl)
 {
@@ -306,6 +318,7 @@ int cmd_check(struct cli *cli, int argc, char **argv)
 		check_tables(cfg, &dl);
 		check_mailbox_base(cfg, &dl);
 	}
+	check_dovecot(cli->config_dir, &dl);
 	print_diags(&dl);
 	rc = diag_has_errors(&dl) || cfg == NULL ? EXIT_USAGE : EXIT_OK;
 	config_free(&cfg);

@@ -130,3 +130,14 @@ def test_markdown_reference_is_current(tmp_path):
     committed = (ROOT / "docs" / "dovecot-conf.md").read_text()
     assert p.stdout == committed, "docs/dovecot-conf.md is stale: regenerate it with " \
                                   "`build/postern doveconf --markdown > docs/dovecot-conf.md`"
+
+
+def test_check_reports_dovecot_conf_findings(tmp_path):
+    shutil.copy(HOWTO / "main.cf", tmp_path / "main.cf")
+    (tmp_path / "master.cf").write_text("127.0.0.1:2525 inet n - n - - smtpd\n")
+    pc = dovecot_dir(tmp_path, text="ssl = yes\nssl = maybe\nlogin_process_size = 64\n")
+    p = pc.run("check")
+    conf = tmp_path / "dovecot.conf"
+    assert f'{conf}, line 2: bad value for ssl: "maybe"' in p.stderr, p.stderr
+    assert f'{conf}, line 3: obsolete setting "login_process_size"' in p.stderr, p.stderr
+    assert p.returncode == 2
