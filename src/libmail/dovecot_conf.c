@@ -3,8 +3,8 @@
  *
  * Runs in:  every process that reads dovecot.conf; pure: no I/O (includes go
  *           through the caller's struct dconf_io), no globals, no logging
- * API:      dconf_new(), dconf_feed(), dconf_finish(), dconf_parse(), dconf_free(),
- *           accessors -- see dovecot_conf.h
+ * API:      dconf_feed(), dconf_parse() -- see dovecot_conf.h; the model itself
+ *           (new, free, 1.x protocols, accessors) is in dovecot_conf_model.c
  * Limits:   struct dconf_limits (line length, nesting, include depth, files)
  * Tests:    tests/unit/test_dovecot_conf.c, fuzz/fuzz_dovecot_conf.c
  * Refs:     Dovecot 2.3 "Configuration file" (sections, !include, $setting, <file),
@@ -19,6 +19,7 @@
 #include "lib/log.h"
 #include "lib/strutil.h"
 #include "lib/xalloc.h"
+#include "libmail/dovecot_conf-private.h"
 
 enum frame_kind { F_ROOT, F_PROTOCOL, F_SERVICE, F_LISTENER, F_PASSDB, F_USERDB, F_AUTH, F_SKIP };
 
@@ -83,24 +84,6 @@ static void finding(struct pstate *ps, enum diag_level lvl, const char *file, in
 	va_start(ap, fmt);
 	diag_vadd(ps->dl, lvl, file, line, fix, fmt, ap);
 	va_end(ap);
-}
-
-/* dconf_new - empty model */
-struct dconf *dconf_new(void)
-{
-	struct dconf *cf = xcalloc(1, sizeof(*cf));
-
-	cf->arena = arena_new(0);
-	return cf;
-}
-
-/* dconf_free - everything lives in the arena */
-void dconf_free(struct dconf **cfp)
-{
-	if (*cfp == NULL)
-		return;
-	arena_free(&(*cfp)->arena);
-	xfree(cfp);
 }
 
 /* obsolete_index - index in dconf_obsolete_table, or -1 */
@@ -373,39 +356,6 @@ static struct dconf_protocol *find_protocol(struct pstate *ps, const char *name,
 	return *pp;
 }
 
-/* find_service - the service for name, made when missing */
-static struct dconf_service *find_service(struct dconf *cf, const char *name, const char *file, int line)
-{
-	struct dconf_service **pp = &cf->services;
-
-	for (; *pp; pp = &(*pp)->next)
-		if (strcmp((*pp)->name, name) == 0)
-			return *pp;
-	*pp = arena_zalloc(cf->arena, sizeof(**pp));
-	(*pp)->name = arena_strdup(cf->arena, name);
-	(*pp)->file = file;
-	(*pp)->line = line;
-	return *pp;
-}
-
-/* find_listener - a listener of svc by name, made (port and ssl unset) when missing */
-static struct dconf_listener *find_listener(struct dconf *cf, struct dconf_service *svc, const char *name,
-					    const char *file, int line)
-{
-	struct dconf_listener **pp = &svc->listeners;
-
-	for (; *pp; pp = &(*pp)->next)
-		if (strcmp((*pp)->name, name) == 0)
-			return *pp;
-	*pp = arena_zalloc(cf->arena, sizeof(**pp));
-	(*pp)->name = arena_strdup(cf->arena, name);
-	(*pp)->port = -1;
-	(*pp)->ssl = -1;
-	(*pp)->file = file;
-	(*pp)->line = line;
-	return *pp;
-}
-
 /* new_db - append a passdb or userdb */
 static struct dconf_db *new_db(struct pstate *ps, struct dconf_db **list, const char *driver,
 			       const char *file, int line)
@@ -443,7 +393,7 @@ static void open_section(struct pstate *ps, const char *type, const char *name, 
 		f.obj = find_protocol(ps, name, file, line);
 	} else if (top->kind == F_ROOT && strcmp(type, "service") == 0 && name) {
 		f.kind = F_SERVICE;
-		f.obj = find_service(ps->cf, name, file, line);
+		f.obj = dconf_service_make(ps->cf, name, file, line);
 	} else if (top->kind == F_ROOT && strcmp(type, "auth") == 0) {
 		f.kind = F_AUTH;
 		ps->cf->v1_protocols = true;
@@ -452,7 +402,7 @@ static void open_section(struct pstate *ps, const char *type, const char *name, 
 			"obsolete section \"socket\" (Dovecot 1.x) is ignored; use service auth { unix_listener }");
 	} else if (top->kind == F_SERVICE && strcmp(type, "inet_listener") == 0 && name) {
 		f.kind = F_LISTENER;
-		f.obj = find_listener(ps->cf, top->obj, name, file, line);
+		f.obj = dconf_listener_make(ps->cf, top->obj, name, file, line);
 	} else {
 		finding(ps, DIAG_WARN, file, line, NULL, "unknown section \"%s%s%s\" is ignored",
 			log_sanitize(type, 50), name ? " " : "", name ? log_sanitize(name, 50) : "");
@@ -746,75 +696,6 @@ int dconf_feed(struct dconf *cf, const char *text, size_t len, const char *filen
 	return ps.error ? -1 : 0;
 }
 
-/* word_in - is w one of the white-space/comma separated words of list? */
-static bool word_in(const char *list, const char *w)
-{
-	size_t n = strlen(w);
-
-	while (*list) {
-		size_t k;
-
-		while (*list == ' ' || *list == '\t' || *list == ',')
-			list++;
-		k = strcspn(list, " \t,");
-		if (k == n && strncmp(list, w, n) == 0)
-			return true;
-		list += k;
-	}
-	return false;
-}
-
-/* dconf_finish - 1.x protocols (imaps, pop3s) become protocols plus listeners */
-int dconf_finish(struct dconf *cf, struct diag_list *dl)
-{
-	struct dconf_value *pv = &cf->v[DCONF_protocols];
-	struct buf b = BUF_INIT(0);
-	const char *list = pv->value;
-	size_t i;
-	int rc = diag_has_errors(dl) ? -1 : 0;
-
-	(void)dl;
-	if (list == NULL)
-		return rc;
-	if (word_in(list, "imaps") || word_in(list, "pop3s"))
-		cf->v1_protocols = true;
-	if (!cf->v1_protocols)
-		return rc;
-	/* 1.x: each name listed is one listener; the protocol list loses the "s" forms */
-	for (i = 0; i < dconf_default_listener_count; i++) {
-		const struct dconf_listener_default *d = &dconf_default_listeners[i];
-		struct dconf_service *svc = find_service(cf, d->service, pv->file, pv->line);
-		struct dconf_listener *l = find_listener(cf, svc, d->name, pv->file, pv->line);
-
-		if (l->port < 0)
-			l->port = word_in(list, d->name) ? (int)d->port : 0;
-		if (l->ssl < 0 && d->ssl)
-			l->ssl = 1;
-	}
-	{
-		const char *p = list;
-
-		while (*p) {
-			size_t k;
-			char *w;
-
-			while (*p == ' ' || *p == '\t' || *p == ',')
-				p++;
-			if ((k = strcspn(p, " \t,")) == 0)
-				break;
-			w = arena_memdup(cf->arena, p, k);
-			if (strcmp(w, "imaps") == 0 || strcmp(w, "pop3s") == 0)
-				w[k - 1] = '\0';
-			if (!word_in(buf_cstr(&b), w))
-				(void)buf_printf(&b, "%s%s", b.len ? " " : "", w);
-			p += k;
-		}
-	}
-	pv->value = arena_strdup(cf->arena, buf_cstr(&b));
-	buf_free(&b);
-	return rc;
-}
-
 /* dconf_parse - the whole pipeline */
 struct dconf *dconf_parse(const char *text, size_t len, const char *filename,
 			  const struct dconf_io *io, const struct dconf_limits *lim,
@@ -825,53 +706,4 @@ struct dconf *dconf_parse(const char *text, size_t len, const char *filename,
 	(void)dconf_feed(cf, text, len, filename, io, lim, dl);
 	(void)dconf_finish(cf, dl);
 	return cf;
-}
-
-/* dconf_get - set value or default */
-const char *dconf_get(const struct dconf *cf, enum dconf_id id)
-{
-	ASSERT((unsigned)id < DCONF__COUNT);
-	return cf->v[id].value ? cf->v[id].value : dconf_table[id].def;
-}
-
-/* dconf_get_proto - protocol override, else global */
-const char *dconf_get_proto(const struct dconf *cf, const char *protocol, enum dconf_id id)
-{
-	const struct dconf_protocol *p;
-
-	ASSERT((unsigned)id < DCONF__COUNT);
-	for (p = cf->protocols; p; p = p->next)
-		if (strcmp(p->name, protocol) == 0 && p->v[id].value)
-			return p->v[id].value;
-	return dconf_get(cf, id);
-}
-
-/* dconf_is_set - explicitly set at top level? */
-bool dconf_is_set(const struct dconf *cf, enum dconf_id id)
-{
-	return cf->v[id].value != NULL;
-}
-
-/* dconf_service_find - by name */
-const struct dconf_service *dconf_service_find(const struct dconf *cf, const char *name)
-{
-	const struct dconf_service *s;
-
-	for (s = cf->services; s; s = s->next)
-		if (strcmp(s->name, name) == 0)
-			return s;
-	return NULL;
-}
-
-/* dconf_listener_find - by service and name */
-const struct dconf_listener *dconf_listener_find(const struct dconf *cf, const char *service,
-						 const char *name)
-{
-	const struct dconf_service *s = dconf_service_find(cf, service);
-	const struct dconf_listener *l;
-
-	for (l = s ? s->listeners : NULL; l; l = l->next)
-		if (strcmp(l->name, name) == 0)
-			return l;
-	return NULL;
 }
