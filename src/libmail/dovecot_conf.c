@@ -59,7 +59,8 @@ static const char *const db_keys[] = {
 /* sections accepted anywhere and skipped */
 static const char *const skipped_sections[] = {
 	"plugin", "namespace", "dict", "local", "remote", "mailbox", "unix_listener",
-	"fifo_listener", "dict_server", "metric", "event_exporter", "ssl_server", NULL,
+	"fifo_listener", "dict_server", "metric", "event_exporter", "ssl_server", "local_name",
+	"doveadm", "quota", "imapc", "map", NULL,
 };
 
 /* in_list - is s one of the NULL-terminated words? */
