@@ -55,7 +55,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct input in = { data, size };
 	struct dconf_io io = { f_match, f_read, &in };
-	struct dconf_limits lim = { 4096, 8, 4, 16 };
+	struct dconf_limits lim = { 4096, 8, 3, 6 }; /* few files: many runs */
 	struct diag_list dl = DIAG_LIST_INIT;
 	struct buf out = BUF_INIT(1 << 20);
 	struct var_entry tab[VAR_USER_ENTRIES];

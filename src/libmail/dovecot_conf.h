@@ -210,7 +210,10 @@ void dconf_free(struct dconf **cfp);
  */
 int dconf_feed(struct dconf *cf, const char *text, size_t len, const char *filename,
 	       const struct dconf_io *io, const struct dconf_limits *lim, struct diag_list *dl);
-/* dconf_finish - after the last feed: 1.x protocols become listeners. 0 or -1 as dconf_feed */
+/*
+ * dconf_finish - after the last feed: 1.x protocols become listeners; warns when
+ * disable_plaintext_auth and auth_allow_cleartext contradict each other. 0 or -1 as dconf_feed
+ */
 int dconf_finish(struct dconf *cf, struct diag_list *dl);
 /* dconf_parse - dconf_new + dconf_feed + dconf_finish; always returns a model */
 struct dconf *dconf_parse(const char *text, size_t len, const char *filename,

@@ -86,16 +86,23 @@ static bool word_in(const char *list, const char *w)
 	return false;
 }
 
-/* dconf_finish - 1.x protocols (imaps, pop3s) become protocols plus listeners */
+/* dconf_finish - cross-setting checks; 1.x protocols (imaps, pop3s) become protocols plus listeners */
 int dconf_finish(struct dconf *cf, struct diag_list *dl)
 {
 	struct dconf_value *pv = &cf->v[DCONF_protocols];
 	struct buf b = BUF_INIT(0);
 	const char *list = pv->value;
 	size_t i;
+	const struct dconf_value *dp = &cf->v[DCONF_disable_plaintext_auth], *ac = &cf->v[DCONF_auth_allow_cleartext];
+	bool b1, b2;
 	int rc = diag_has_errors(dl) ? -1 : 0;
 
-	(void)dl;
+	/* the 2.3 and 2.4 names of one switch must agree */
+	if (dp->value && ac->value && dconf_parse_bool(dp->value, &b1) == 0 &&
+	    dconf_parse_bool(ac->value, &b2) == 0 && b1 == b2)
+		diag_add(dl, DIAG_WARN, ac->file, ac->line, "keep only auth_allow_cleartext (Dovecot 2.4's name)",
+			 "auth_allow_cleartext = %s contradicts disable_plaintext_auth = %s (%s, line %d)",
+			 ac->value, dp->value, dp->file, dp->line);
 	if (list == NULL)
 		return rc;
 	if (word_in(list, "imaps") || word_in(list, "pop3s"))

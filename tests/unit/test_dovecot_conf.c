@@ -351,6 +351,7 @@ static void test_unknown_and_bad_values(void **state)
 		{ "!frob x\n", "bad directive", 1, true },
 		{ "!include x.conf\n", "not possible", 1, true },
 		{ "ssl_disable = maybe\n", "ssl_disable", 1, true },
+		{ "disable_plaintext_auth = no\n\nauth_allow_cleartext = no\n", "contradicts", 3, false },
 	};
 	size_t i;
 
