@@ -89,7 +89,7 @@ static int write_listener(struct buf *out, int level, const struct dconf_listene
 	return rc ? -1 : 0;
 }
 
-/* write_kvs - sorted items of a section body */
+/* write_items - sorted items of a section body */
 static int write_items(struct buf *out, int level, struct items *it)
 {
 	size_t i;
