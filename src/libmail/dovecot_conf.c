@@ -116,20 +116,21 @@ static void warn_obsolete(struct pstate *ps, const char *name, const char *repl,
 			"obsolete setting \"%s\" (Dovecot 1.x) is ignored; replaced by: %s", name, repl);
 }
 
-/* expand_dollars - "$name" of a known setting becomes its value so far */
+/* expand_dollars - "$name" of a known setting becomes its value so far; NULL when too long */
 static const char *expand_dollars(struct pstate *ps, const struct dconf_value *vals, const char *value)
 {
 	struct buf b = BUF_INIT(ps->lim.max_line * 4 + 64);
-	const char *p = value, *start;
+	const char *p = value, *start, *v;
 	const struct dconf_info *info;
 	char name[64];
 	size_t n;
+	int rc = 0;
 
 	if (strchr(value, '$') == NULL)
 		return value;
-	while (*p) {
+	while (*p && rc == 0) {
 		if (*p != '$') {
-			(void)buf_putc(&b, *p++);
+			rc = buf_putc(&b, *p++);
 			continue;
 		}
 		start = ++p;
@@ -143,19 +144,14 @@ static const char *expand_dollars(struct pstate *ps, const struct dconf_value *v
 			info = dconf_find(name);
 		}
 		if (info == NULL) {
-			(void)buf_putc(&b, '$');
-			(void)buf_append(&b, start, n);
+			rc = buf_putc(&b, '$') | buf_append(&b, start, n);
 			continue;
 		}
-		{
-			enum dconf_id id = (enum dconf_id)(info - dconf_table);
-			const char *v = vals[id].value ? vals[id].value
-				      : ps->cf->v[id].value ? ps->cf->v[id].value : info->def;
-
-			(void)buf_puts(&b, v);
-		}
+		n = (size_t)(info - dconf_table);
+		v = vals[n].value ? vals[n].value : ps->cf->v[n].value ? ps->cf->v[n].value : info->def;
+		rc = buf_puts(&b, v);
 	}
-	value = arena_memdup(ps->cf->arena, b.data ? b.data : "", b.len);
+	value = rc == 0 ? arena_memdup(ps->cf->arena, b.data ? b.data : "", b.len) : NULL;
 	buf_free(&b);
 	return value;
 }
@@ -167,7 +163,11 @@ static void store(struct pstate *ps, struct dconf_value *vals, const struct dcon
 	enum dconf_id id = (enum dconf_id)(info - dconf_table);
 	const char *err;
 
-	value = expand_dollars(ps, vals, value);
+	if ((value = expand_dollars(ps, vals, value)) == NULL) {
+		finding(ps, DIAG_ERROR, file, line, NULL, "value of %s is longer than %zu bytes after $ expansion",
+			info->name, ps->lim.max_line * 4 + 64);
+		return;
+	}
 	if (dconf_check_value(info, value, ps->cf->arena, &err) < 0) {
 		finding(ps, DIAG_ERROR, file, line, "see `postern doveconf -d` for the default",
 			"bad value for %s: \"%s\": %s", info->name, log_sanitize(value, 200), err);

@@ -414,6 +414,31 @@ static void test_braces(void **state)
 	}
 }
 
+static void test_dollar_expansion_is_bounded(void **state)
+{
+	struct buf t = BUF_INIT(0);
+	struct diag_list dl;
+	struct dconf *cf;
+	int k;
+
+	(void)state;
+	buf_puts(&t, "login_greeting = abcdefghijklmnop\n");
+	for (k = 0; k < 40; k++)
+		buf_puts(&t, "login_greeting = $login_greeting$login_greeting\n");
+	cf = parse(buf_cstr(&t), &dl);
+	assert_true(count_diag(&dl, "after $ expansion") > 0);
+	assert_true(strlen(dconf_get(cf, DCONF_login_greeting)) <= 4 * 64 * 1024 + 64);
+	dconf_free(&cf);
+	diag_free(&dl);
+	buf_free(&t);
+	/* unknown names stay as written */
+	cf = parse("login_greeting = $nosuch and $$ $\n", &dl);
+	assert_string_equal(dconf_get(cf, DCONF_login_greeting), "$nosuch and $$ $");
+	assert_int_equal(dl.n, 0);
+	dconf_free(&cf);
+	diag_free(&dl);
+}
+
 static void test_includes(void **state)
 {
 	static const struct memfile files[] = {
@@ -597,6 +622,7 @@ int main(void)
 		cmocka_unit_test(test_syntax_forms),
 		cmocka_unit_test(test_unknown_and_bad_values),
 		cmocka_unit_test(test_braces),
+		cmocka_unit_test(test_dollar_expansion_is_bounded),
 		cmocka_unit_test(test_includes),
 		cmocka_unit_test(test_v1_protocols_and_aliases),
 		cmocka_unit_test(test_defaults),
