@@ -3,6 +3,7 @@
  *
  * Usage:    postern [-c DIR] doveconf [-n]        settings of DIR/dovecot.conf in 2.x syntax
  *           postern [-c DIR] doveconf NAME...     effective values (set, else default)
+ *           postern [-c DIR] doveconf -f protocol=P NAME...   values as protocol P sees them
  *           postern doveconf -d [NAME...]         defaults
  *           postern doveconf --markdown           the settings reference (docs/dovecot-conf.md)
  * Output:   dovecot.conf text on stdout; a 1.x file comes out in 2.x form.
@@ -108,8 +109,8 @@ static void print_markdown(void)
 		printf("| `%s` | %s |\n", dconf_obsolete_table[i].name, dconf_obsolete_table[i].replacement);
 }
 
-/* show_names - "name = value" for each name (defaults when cf is NULL) */
-static int show_names(const struct dconf *cf, char **names, int n)
+/* show_names - "name = value" for each name (defaults when cf is NULL), for protocol when not NULL */
+static int show_names(const struct dconf *cf, const char *protocol, char **names, int n)
 {
 	const struct dconf_info *info;
 	int i, rc = EXIT_OK;
@@ -120,14 +121,19 @@ static int show_names(const struct dconf *cf, char **names, int n)
 			rc = EXIT_NOTFOUND;
 			continue;
 		}
-		printf("%s = %s\n", info->name,
-		       cf ? dconf_get(cf, (enum dconf_id)(info - dconf_table)) : info->def);
+		if (cf == NULL)
+			printf("%s = %s\n", info->name, info->def);
+		else if (protocol)
+			printf("%s = %s\n", info->name,
+			       dconf_get_proto(cf, protocol, (enum dconf_id)(info - dconf_table)));
+		else
+			printf("%s = %s\n", info->name, dconf_get(cf, (enum dconf_id)(info - dconf_table)));
 	}
 	return rc;
 }
 
 /* show - load dovecot.conf and print it, or values from it */
-static int show(struct cli *cli, enum dc_mode mode, char **names, int n)
+static int show(struct cli *cli, enum dc_mode mode, const char *protocol, char **names, int n)
 {
 	struct diag_list dl = DIAG_LIST_INIT;
 	struct buf out = BUF_INIT(0);
@@ -148,7 +154,7 @@ static int show(struct cli *cli, enum dc_mode mode, char **names, int n)
 			log_err("output too large");
 		fputs(buf_cstr(&out), stdout);
 	} else {
-		rc = show_names(cf, names, n);
+		rc = show_names(cf, protocol, names, n);
 	}
 	if (diag_has_errors(&dl))
 		rc = EXIT_USAGE;
@@ -162,6 +168,7 @@ static int show(struct cli *cli, enum dc_mode mode, char **names, int n)
 int cmd_doveconf(struct cli *cli, int argc, char **argv)
 {
 	enum dc_mode mode = DC_NONDEFAULT;
+	const char *protocol = NULL;
 	bool mode_set = false;
 	struct buf out = BUF_INIT(0);
 	int i;
@@ -172,6 +179,12 @@ int cmd_doveconf(struct cli *cli, int argc, char **argv)
 		if (strcmp(argv[i], "--") == 0) {
 			i++;
 			break;
+		}
+		if (strcmp(argv[i], "-f") == 0) {
+			if (i + 1 >= argc || strncmp(argv[i + 1], "protocol=", 9) != 0 || argv[i + 1][9] == '\0')
+				return cli_usage_error(cli, "-f takes protocol=NAME");
+			protocol = argv[++i] + 9;
+			continue;
 		}
 		if (strcmp(argv[i], "-n") == 0)
 			m = DC_NONDEFAULT;
@@ -194,7 +207,7 @@ int cmd_doveconf(struct cli *cli, int argc, char **argv)
 	}
 	if (mode == DC_DEFAULTS) {
 		if (i < argc)
-			return show_names(NULL, argv + i, argc - i);
+			return show_names(NULL, NULL, argv + i, argc - i);
 		(void)dconf_write(NULL, true, &out);
 		fputs(buf_cstr(&out), stdout);
 		buf_free(&out);
@@ -204,6 +217,8 @@ int cmd_doveconf(struct cli *cli, int argc, char **argv)
 		if (mode_set)
 			return cli_usage_error(cli, "-n takes no names");
 		mode = DC_VALUES;
+	} else if (protocol) {
+		return cli_usage_error(cli, "-f protocol=NAME needs setting names");
 	}
-	return show(cli, mode, argv + i, argc - i);
+	return show(cli, mode, protocol, argv + i, argc - i);
 }

@@ -79,6 +79,15 @@ def test_values_and_later_setting_wins(tmp_path):
     assert "no_such_setting: unknown setting" in p.stderr
 
 
+def test_protocol_filter(tmp_path):
+    pc = dovecot_dir(tmp_path, text="login_greeting = hello\nprotocol pop3 {\n  login_greeting = pop3 here\n}\n")
+    p = pc.run("doveconf", "-f", "protocol=pop3", "login_greeting", check=True)
+    assert p.stdout == "login_greeting = pop3 here\n"
+    p = pc.run("doveconf", "-f", "protocol=imap", "login_greeting", check=True)
+    assert p.stdout == "login_greeting = hello\n"
+    assert pc.run("doveconf", "-f", "nonsense", "ssl").returncode == 2
+
+
 def test_d_defaults(tmp_path):
     p = Postern(tmp_path).run("doveconf", "-d", check=True)
     lines = p.stdout.splitlines()
