@@ -35,6 +35,7 @@ cli_cmd_fn cmd_stop;
 cli_cmd_fn cmd_reload;
 cli_cmd_fn cmd_status;
 cli_cmd_fn cmd_pw;
+cli_cmd_fn cmd_doveconf;
 
 /*
  * postmap_run - `postern postmap` with map_build() flags added when building

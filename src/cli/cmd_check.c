@@ -14,6 +14,8 @@
  *   - virtual_mailbox_base: missing, not a directory, world-writable, not
  *     owned by the static virtual uid;
  *   - mailbox_command set: not supported yet, local delivery defers (warning).
+ *   - dovecot.conf, when the directory has one (dconf_load(): syntax, unknown
+ *     and obsolete settings, bad values, unknown %variables).
  * Tables that only have their default value (alias_maps = hash:/etc/aliases)
  * are not checked: they are not something this administrator wrote.
  * Exit: 0 when no error (warnings allowed), 2 when an error was found.
@@ -37,6 +39,7 @@
 #include "libmail/config.h"
 #include "libmail/config_check.h"
 #include "libmail/dict.h"
+#include "libmail/dovecot_conf.h"
 #include "libmail/mastercf.h"
 #include "libmail/restrict.h"
 
@@ -269,6 +272,15 @@ static void check_mailbox_base(struct config *cfg, struct diag_list *dl)
 	}
 }
 
+/* check_dovecot - DIR/dovecot.conf's findings, when the file exists */
+static void check_dovecot(const char *dir, struct diag_list *dl)
+{
+	bool missing;
+	struct dconf *cf = dconf_load(dir, &missing, dl);
+
+	dconf_free(&cf);
+}
+
 /* print_diags - one Postfix-style line per finding, its fix indented below */
 static void print_diags(const struct diag_list *dl)
 {
@@ -324,6 +336,7 @@ int cmd_check(struct cli *cli, int argc, char **argv)
 		check_mailbox_base(cfg, &dl);
 		check_local(cfg, &dl);
 	}
+	check_dovecot(cli->config_dir, &dl);
 	print_diags(&dl);
 	rc = diag_has_errors(&dl) || cfg == NULL ? EXIT_USAGE : EXIT_OK;
 	config_free(&cfg);

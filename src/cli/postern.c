@@ -41,7 +41,9 @@ static const struct command commands[] = {
 	{ "stop", cmd_stop, "stop", "stop the mail system; sessions in progress finish first" },
 	{ "reload", cmd_reload, "reload", "re-read the configuration; the old one stays when the new one is invalid" },
 	{ "status", cmd_status, "status", "is the mail system running? (exit 0: yes, 1: no)" },
-	{ "doveconf", NULL, "doveconf [-n|-d]", "show dovecot.conf settings (not implemented yet)" },
+	{ "doveconf", cmd_doveconf, "doveconf [-n|-d|--markdown] [-f protocol=NAME] [NAME...]",
+	  "show dovecot.conf settings in Dovecot 2.x syntax: non-default (-n, the default), defaults (-d), "
+	  "NAMEs' values (as protocol NAME sees them with -f), or the Markdown settings reference" },
 	{ "pw", cmd_pw, "pw [-l] [-s SCHEME] [-u USER] [-p PASS] [-r ROUNDS] [-t HASH] [-V]",
 	  "make or test password hashes in Dovecot's schemes (doveadm pw, dovecotpw)" },
 	{ "queue", cmd_queue, "queue [list|flush|delete ID|ALL|hold ID|release ID]",
