@@ -319,11 +319,6 @@ def test_bare_lf_default_no_smuggling(howto):
     assert rest.endswith(b"\n\nline\n.\nMAIL FROM:<evil@example.net>\nRCPT TO:<jane@example.org>\nDATA\nsmuggled\n")
 
 
-@pytest.mark.xfail(strict=True, reason="src/queue/mbox.c does not create a missing parent directory: the "
-                   "first delivery into a domain whose directory does not exist yet (example.org/ for jane's "
-                   "mbox, when no Maildir there was created first) is deferred with 'cannot open file: No such "
-                   "file or directory' and waits for the next retry (300 s). Fixed on branch qconc "
-                   "(dlv_make_dirs in mbox_deliver); remove this marker when it is merged")
 def test_first_delivery_into_new_domain_is_mbox(howto):
     sy = howto()
     assert not (sy.spool / "example.org").exists()
