@@ -19,6 +19,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -42,7 +43,44 @@ static void pause_ms(unsigned ms)
 		;
 }
 
-/* dotlock - create <path>.lock exclusively, breaking a stale one; 0, or -1 with errno */
+/*
+ * lock_owner_dead - does lockpath hold "<pid> <host>" of a process of this
+ * host that no longer exists? (a delivery killed while it held the lock)
+ */
+static bool lock_owner_dead(const char *lockpath)
+{
+	char text[300], host[256];
+	int fd = open(lockpath, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	ssize_t n;
+	long pid;
+	int used = 0;
+
+	if (fd < 0)
+		return false;
+	n = read(fd, text, sizeof(text) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	text[n] = '\0';
+	if (sscanf(text, "%ld %255s%n", &pid, host, &used) != 2 || pid <= 1 || text[used] != '\n')
+		return false;
+	{
+		char me[256];
+
+		if (gethostname(me, sizeof(me)) != 0)
+			return false;
+		me[sizeof(me) - 1] = '\0';
+		if (strcmp(me, host) != 0)
+			return false; /* another host's lock (NFS): only the age can break it */
+	}
+	return kill((pid_t)pid, 0) < 0 && errno == ESRCH;
+}
+
+/*
+ * dotlock - create <path>.lock exclusively, holding "<pid> <host>"; break a
+ * stale one (older than stale_s, or left by a dead process of this host);
+ * 0, or -1 with errno
+ */
 static int dotlock(const char *lockpath, const struct mbox_lock *lk)
 {
 	unsigned i;
@@ -51,15 +89,27 @@ static int dotlock(const char *lockpath, const struct mbox_lock *lk)
 	for (i = 1;; i++) {
 		struct stat st;
 
-		if ((fd = open(lockpath, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0)) >= 0) {
+		if ((fd = open(lockpath, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)) >= 0) {
+			char host[256], text[300];
+			int n;
+
+			if (gethostname(host, sizeof(host)) != 0)
+				snprintf(host, sizeof(host), "localhost");
+			host[sizeof(host) - 1] = '\0';
+			n = snprintf(text, sizeof(text), "%ld %s\n", (long)getpid(), host);
+			if (n > 0 && (size_t)n < sizeof(text))
+				(void)fd_write_all(fd, text, (size_t)n);
 			close(fd);
 			return 0;
 		}
 		if (errno != EEXIST || i >= lk->attempts)
 			return -1;
-		if (lstat(lockpath, &st) == 0 && time(NULL) > st.st_ctime + (time_t)lk->stale_s &&
-		    unlink(lockpath) != 0 && errno != ENOENT)
-			return -1;
+		if (lock_owner_dead(lockpath) ||
+		    (lstat(lockpath, &st) == 0 && time(NULL) > st.st_ctime + (time_t)lk->stale_s)) {
+			if (unlink(lockpath) != 0 && errno != ENOENT)
+				return -1;
+			continue;
+		}
 		pause_ms(lk->delay_ms);
 	}
 }

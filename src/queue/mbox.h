@@ -3,8 +3,10 @@
  *
  * mbox_deliver() opens (creating with 0600 if missing; the parent directory is
  * fsync'ed after a creation) the regular, singly-linked file at path, takes a
- * dotlock (<path>.lock, O_EXCL; a lock older than stale_s seconds is broken,
- * as Postfix's dot_lockfile()) and then an fcntl(F_SETLK) write lock, each
+ * dotlock (<path>.lock, O_EXCL, holding "<pid> <hostname>"; a lock older than
+ * stale_s seconds is broken, as Postfix's dot_lockfile(), and so is one whose
+ * pid names a process of this host that no longer exists: a delivery killed
+ * while it held the lock) and then an fcntl(F_SETLK) write lock, each
  * retried `attempts` times `delay_ms` apart (Postfix: deliver_lock_attempts,
  * deliver_lock_delay, stale_lock_time). It then appends
  *

@@ -217,11 +217,6 @@ def test_kill9_between_delivery_and_status_record(howto):
     assert delivered_numbers(sy) == {1: 1, 2: 1}, "message 2 got its 250 once and must be delivered once"
 
 
-@pytest.mark.xfail(strict=True, reason="an mbox delivery killed with -9 leaves its dotlock (jane.lock, src/queue/mbox.c "
-                   "dotlock(): an empty file, broken only after stale_lock_time, 500 s): after the restart every "
-                   "delivery to that mbox spends ~20 s retrying the lock, then is deferred for minutes, and "
-                   "deliveries to other mailboxes wait behind it; a lock left by a dead process (pid in the "
-                   "lock, or the fcntl lock taken first) should not stop delivery")
 def test_kill9_during_mbox_delivery(howto):
     """kill -9 while the agent holds jane's dotlock; after the restart the accepted message is
     delivered to the mbox (once, complete) and the queue empties within a minute"""

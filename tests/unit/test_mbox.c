@@ -253,6 +253,44 @@ static void test_dotlock_fresh_and_stale(void **state)
 	close(m.fd);
 }
 
+/* write_lock - a dotlock holding text */
+static void write_lock(const char *lockpath, const char *text)
+{
+	int fd = open(lockpath, O_WRONLY | O_CREAT | O_EXCL, 0600);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+}
+
+static void test_dotlock_of_dead_process(void **state)
+{
+	struct fix *x = *state;
+	struct dlv_msg m = qfile(x, "hello\n", 6);
+	struct dlv_result res;
+	char lockpath[256], text[400], host[256];
+
+	snprintf(lockpath, sizeof(lockpath), "%s.lock", x->mbox);
+	assert_int_equal(gethostname(host, sizeof(host)), 0);
+	/* a live process of this host (this one) holds it: defer */
+	snprintf(text, sizeof(text), "%ld %s\n", (long)getpid(), host);
+	write_lock(lockpath, text);
+	assert_int_equal(mbox_deliver(x->mbox, &m, "a@b", arrival, &fast, NULL, &res), DLV_DEFER);
+	assert_int_equal(access(lockpath, F_OK), 0);
+	unlink(lockpath);
+	/* another host's lock: only its age may break it */
+	snprintf(text, sizeof(text), "99999999 not-%s\n", host);
+	write_lock(lockpath, text);
+	assert_int_equal(mbox_deliver(x->mbox, &m, "a@b", arrival, &fast, NULL, &res), DLV_DEFER);
+	unlink(lockpath);
+	/* a dead process of this host (pid above pid_max): broken at once */
+	snprintf(text, sizeof(text), "99999999 %s\n", host);
+	write_lock(lockpath, text);
+	assert_int_equal(mbox_deliver(x->mbox, &m, "a@b", arrival, &fast, NULL, &res), DLV_OK);
+	assert_int_equal(access(lockpath, F_OK), -1);
+	close(m.fd);
+}
+
 static void test_failure_truncates_back(void **state)
 {
 	struct fix *x = *state;
@@ -347,6 +385,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_quote_across_pieces, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fcntl_lock_held, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dotlock_fresh_and_stale, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dotlock_of_dead_process, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failure_truncates_back, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_missing_parent_is_created, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_targets_and_owner, setup, teardown),
