@@ -10,6 +10,8 @@
 
 #include <stdbool.h>
 
+#include "libmail/diag.h"
+
 #define EXIT_OK 0
 #define EXIT_NOTFOUND 1
 #define EXIT_USAGE 2
@@ -48,6 +50,10 @@ bool service_known(const char *name);
 
 /* cli_usage_error - print "postern CMD: message" and a usage hint; returns EXIT_USAGE */
 int cli_usage_error(const struct cli *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#define CLI_DIAG_SORTED 1u /* by file and line */
+#define CLI_DIAG_FIX 2u    /* each finding's suggested fix on the next line */
+/* cli_print_diags - every finding of dl on stderr as a Postfix-style log line (cli_diag.c) */
+void cli_print_diags(const struct diag_list *dl, unsigned flags);
 /* cli_print_usage - print the usage text of the current subcommand to stdout */
 void cli_print_usage(const struct cli *cli);
 

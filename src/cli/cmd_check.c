@@ -281,29 +281,6 @@ static void check_dovecot(const char *dir, struct diag_list *dl)
 	dconf_free(&cf);
 }
 
-/* print_diags - one Postfix-style line per finding, its fix indented below */
-static void print_diags(const struct diag_list *dl)
-{
-	struct buf line = BUF_INIT(8192);
-	size_t i;
-
-	for (i = 0; i < dl->n; i++) {
-		const struct diag *d = &dl->v[i];
-
-		buf_reset(&line);
-		diag_format(d, &line);
-		if (d->level == DIAG_ERROR)
-			log_err("%s", buf_cstr(&line));
-		else
-			log_warn("%s", buf_cstr(&line));
-		if (d->fix)
-			fprintf(stderr, "    fix: %s\n", d->fix);
-	}
-	if (dl->dropped)
-		log_warn("%zu more findings not shown", dl->dropped);
-	buf_free(&line);
-}
-
 /* check_local - local delivery settings Postern does not support yet */
 static void check_local(struct config *cfg, struct diag_list *dl)
 {
@@ -337,7 +314,7 @@ int cmd_check(struct cli *cli, int argc, char **argv)
 		check_local(cfg, &dl);
 	}
 	check_dovecot(cli->config_dir, &dl);
-	print_diags(&dl);
+	cli_print_diags(&dl, CLI_DIAG_FIX);
 	rc = diag_has_errors(&dl) || cfg == NULL ? EXIT_USAGE : EXIT_OK;
 	config_free(&cfg);
 	diag_free(&dl);

@@ -30,39 +30,6 @@
 
 enum conf_mode { MODE_NONDEFAULT, MODE_VALUES, MODE_DEFAULTS, MODE_HELP, MODE_MARKDOWN };
 
-/* cmp_diag - by file, then line, then the order found */
-static int cmp_diag(const void *a, const void *b)
-{
-	const struct diag *const *x = a, *const *y = b;
-	int c = strcmp((*x)->file ? (*x)->file : "", (*y)->file ? (*y)->file : "");
-
-	if (c == 0)
-		c = ((*x)->line > (*y)->line) - ((*x)->line < (*y)->line);
-	return c != 0 ? c : (*x > *y) - (*x < *y);
-}
-
-/* print_diags - every finding on stderr in Postfix's wording, in file order */
-static void print_diags(const struct diag_list *dl)
-{
-	const struct diag **v = xcalloc(dl->n + 1, sizeof(*v));
-	struct buf b = BUF_INIT(0);
-	size_t i;
-
-	for (i = 0; i < dl->n; i++)
-		v[i] = &dl->v[i];
-	if (dl->n > 0)
-		qsort(v, dl->n, sizeof(*v), cmp_diag);
-	for (i = 0; i < dl->n; i++) {
-		buf_reset(&b);
-		diag_format(v[i], &b);
-		log_msg(v[i]->level == DIAG_ERROR ? LOG_LVL_ERR : LOG_LVL_WARN, "%s", buf_cstr(&b));
-	}
-	if (dl->dropped > 0)
-		log_warn("%zu more findings not shown", dl->dropped);
-	buf_free(&b);
-	free(v);
-}
-
 /* print_pair - "name = value", or "name =" for an empty value (as postconf prints it) */
 static void print_pair(const char *name, const char *value)
 {
@@ -251,7 +218,7 @@ static int show_settings(struct cli *cli, enum conf_mode mode, bool expand, char
 	size_t count, k;
 	int i, rc = EXIT_OK;
 
-	print_diags(&dl);
+	cli_print_diags(&dl, CLI_DIAG_SORTED);
 	if (cfg == NULL) {
 		diag_free(&dl);
 		return EXIT_USAGE;

@@ -27,39 +27,6 @@
 
 enum dc_mode { DC_NONDEFAULT, DC_VALUES, DC_DEFAULTS, DC_MARKDOWN };
 
-/* cmp_diag - by file, then line, then the order found */
-static int cmp_diag(const void *a, const void *b)
-{
-	const struct diag *const *x = a, *const *y = b;
-	int c = strcmp((*x)->file ? (*x)->file : "", (*y)->file ? (*y)->file : "");
-
-	if (c == 0)
-		c = ((*x)->line > (*y)->line) - ((*x)->line < (*y)->line);
-	return c != 0 ? c : (*x > *y) - (*x < *y);
-}
-
-/* print_diags - findings on stderr in file order */
-static void print_diags(const struct diag_list *dl)
-{
-	const struct diag **v = xcalloc(dl->n + 1, sizeof(*v));
-	struct buf b = BUF_INIT(0);
-	size_t i;
-
-	for (i = 0; i < dl->n; i++)
-		v[i] = &dl->v[i];
-	if (dl->n > 1)
-		qsort(v, dl->n, sizeof(*v), cmp_diag);
-	for (i = 0; i < dl->n; i++) {
-		buf_reset(&b);
-		diag_format(v[i], &b);
-		log_msg(v[i]->level == DIAG_ERROR ? LOG_LVL_ERR : LOG_LVL_WARN, "%s", buf_cstr(&b));
-	}
-	if (dl->dropped > 0)
-		log_warn("%zu more findings not shown", dl->dropped);
-	buf_free(&b);
-	free(v);
-}
-
 /* print_markdown - the settings reference generated from dovecot_params.def */
 static void print_markdown(void)
 {
@@ -142,7 +109,7 @@ static int show(struct cli *cli, enum dc_mode mode, const char *protocol, char *
 	int rc = EXIT_OK;
 
 	cf = dconf_load(cli->config_dir, &missing, &dl);
-	print_diags(&dl);
+	cli_print_diags(&dl, CLI_DIAG_SORTED);
 	if (cf == NULL) {
 		if (missing)
 			log_err("%s/dovecot.conf: no such file", cli->config_dir);
