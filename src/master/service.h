@@ -61,4 +61,20 @@
 #define QMGR_MSG_NEW 'I'   /* "I<queue id>": a message was committed to incoming/ */
 #define QMGR_MSG_FLUSH 'F' /* "F": retry every deferred message now */
 
+#include <stddef.h>
+#include <stdint.h>
+
+struct config;
+
+/*
+ * service_int, service_time - a parameter already validated by the master;
+ * fatal when bad. service_concurrency - how many deliveries a transport runs
+ * at once (limit_param, e.g. "virtual_destination_concurrency_limit", capped
+ * by default_process_limit, at least 1): the queue manager and the agent's
+ * worker pool both use it, so they always agree.
+ */
+int64_t service_int(struct config *cfg, const char *name);
+int64_t service_time(struct config *cfg, const char *name);
+size_t service_concurrency(struct config *cfg, const char *limit_param);
+
 #endif

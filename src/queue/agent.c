@@ -308,8 +308,6 @@ static int supervise(pid_t *pids, size_t n)
 	return status;
 }
 
-
-
 /* listen_socket - descriptor 3 from the master, or bind the socket ourselves */
 static int listen_socket(struct agent *a)
 {
@@ -378,16 +376,9 @@ void agent_init(struct agent *a, struct cli *cli, const char *name, const char *
 static size_t agent_workers(struct agent *a)
 {
 	char name[64];
-	int64_t n, procs;
-	const char *err;
 
 	snprintf(name, sizeof(name), "%s_destination_concurrency_limit", a->name);
-	if (config_get_int(a->cfg, name, &n, &err) < 0 ||
-	    config_get_int(a->cfg, "default_process_limit", &procs, &err) < 0)
-		fatal("%s", err);
-	if (n > procs)
-		n = procs;
-	return n < 1 ? 1 : (size_t)n;
+	return service_concurrency(a->cfg, name);
 }
 
 /* agent_run - a supervisor and a pool of worker processes, one queue manager connection each */

@@ -620,38 +620,6 @@ static int bind_public(const char *qdir)
 	return fd;
 }
 
-/* get_time - a TIME parameter or fatal */
-static int64_t get_time(struct config *cfg, const char *name)
-{
-	int64_t v;
-	const char *err;
-
-	if (config_get_time(cfg, name, &v, &err) < 0)
-		fatal("%s", err);
-	return v;
-}
-
-/* get_int - an INT parameter or fatal */
-static int64_t get_int(struct config *cfg, const char *name)
-{
-	int64_t v;
-	const char *err;
-
-	if (config_get_int(cfg, name, &v, &err) < 0)
-		fatal("%s", err);
-	return v;
-}
-
-/* qmgr_concurrency - most requests in flight for a transport: its limit, at most default_process_limit */
-static size_t qmgr_concurrency(struct config *cfg, const char *limit_param)
-{
-	int64_t n = get_int(cfg, limit_param), procs = get_int(cfg, "default_process_limit");
-
-	if (n > procs)
-		n = procs;
-	return n < 1 ? 1 : (size_t)n;
-}
-
 /* setup - read the configuration, open tables, queue and transports */
 static void setup(struct qmgr *q, struct cli *cli, const char **qdir_r)
 {
@@ -669,11 +637,11 @@ static void setup(struct qmgr *q, struct cli *cli, const char **qdir_r)
 		fatal("no queue_directory");
 	q->myhostname = config_get(q->cfg, "myhostname");
 	q->mail_name = config_get(q->cfg, "mail_name");
-	q->t.min_backoff = get_time(q->cfg, "minimal_backoff_time");
-	q->t.max_backoff = get_time(q->cfg, "maximal_backoff_time");
-	q->t.max_lifetime = get_time(q->cfg, "maximal_queue_lifetime");
-	q->t.bounce_lifetime = get_time(q->cfg, "bounce_queue_lifetime");
-	q->max_jobs = (size_t)get_int(q->cfg, "qmgr_message_active_limit");
+	q->t.min_backoff = service_time(q->cfg, "minimal_backoff_time");
+	q->t.max_backoff = service_time(q->cfg, "maximal_backoff_time");
+	q->t.max_lifetime = service_time(q->cfg, "maximal_queue_lifetime");
+	q->t.bounce_lifetime = service_time(q->cfg, "bounce_queue_lifetime");
+	q->max_jobs = (size_t)service_int(q->cfg, "qmgr_message_active_limit");
 	/* each message in memory holds its queue file open */
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && q->max_jobs > rl.rlim_cur / 2)
 		q->max_jobs = (size_t)(rl.rlim_cur / 2);
@@ -694,7 +662,7 @@ static void setup(struct qmgr *q, struct cli *cli, const char **qdir_r)
 		if ((size_t)snprintf(path, sizeof(path), "%s/%s", qdir, transport_defs[k].socket) >= sizeof(path))
 			fatal("queue_directory too long for a socket path");
 		q->tr[k] = qtransport_new(q->evb, transport_defs[k].name, path,
-					  qmgr_concurrency(q->cfg, transport_defs[k].limit_param), on_done, q);
+					  service_concurrency(q->cfg, transport_defs[k].limit_param), on_done, q);
 	}
 	*qdir_r = qdir;
 }
@@ -726,8 +694,8 @@ int qmgr_main(struct cli *cli, int argc, char **argv)
 	event_add(tev, &tv);
 	event_add(sterm, NULL);
 	event_add(sint, NULL);
-	log_info("daemon started (%zu virtual, %zu local deliveries at a time)", qmgr_concurrency(q.cfg, transport_defs[0].limit_param),
-		 qmgr_concurrency(q.cfg, transport_defs[1].limit_param));
+	log_info("daemon started (%zu virtual, %zu local deliveries at a time)", service_concurrency(q.cfg, transport_defs[0].limit_param),
+		 service_concurrency(q.cfg, transport_defs[1].limit_param));
 	run_queue(&q, QSTORE_ACTIVE, true);
 	on_timer(-1, 0, &q);
 	event_base_dispatch(q.evb);

@@ -516,28 +516,6 @@ static void sigterm_event(evutil_socket_t sig, short what, void *arg)
 	evtimer_add(g->stop_timer, &tv);
 }
 
-/* get_int - an integer parameter, fatal when bad (config_validate already reported it) */
-static int64_t get_int(struct config *cfg, const char *name)
-{
-	int64_t v;
-	const char *err;
-
-	if (config_get_int(cfg, name, &v, &err) < 0)
-		fatal("%s", err);
-	return v;
-}
-
-/* get_time - a time parameter in seconds */
-static int64_t get_time(struct config *cfg, const char *name)
-{
-	int64_t v;
-	const char *err;
-
-	if (config_get_time(cfg, name, &v, &err) < 0)
-		fatal("%s", err);
-	return v;
-}
-
 /* report_diags - log configuration findings; true when there were errors */
 static bool report_diags(struct diag_list *dl)
 {
@@ -605,15 +583,15 @@ static void setup_server(struct glue *g, struct config *cfg)
 	if (config_expand_text(cfg, config_get_raw(cfg, "smtpd_banner"), &b, &err) < 0)
 		fatal("smtpd_banner: %s", err);
 	srv->banner = buf_detach(&b);
-	srv->message_size_limit = (uint64_t)get_int(cfg, "message_size_limit");
-	srv->line_limit = (size_t)get_int(cfg, "line_length_limit");
+	srv->message_size_limit = (uint64_t)service_int(cfg, "message_size_limit");
+	srv->line_limit = (size_t)service_int(cfg, "line_length_limit");
 	if (srv->line_limit < 512)
 		srv->line_limit = 512;
-	srv->recipient_limit = get_int(cfg, "smtpd_recipient_limit");
-	srv->soft_error_limit = get_int(cfg, "smtpd_soft_error_limit");
-	srv->hard_error_limit = get_int(cfg, "smtpd_hard_error_limit");
-	srv->junk_command_limit = get_int(cfg, "smtpd_junk_command_limit");
-	srv->bare_lf_code = (int)get_int(cfg, "smtpd_forbid_bare_newline_reject_code");
+	srv->recipient_limit = service_int(cfg, "smtpd_recipient_limit");
+	srv->soft_error_limit = service_int(cfg, "smtpd_soft_error_limit");
+	srv->hard_error_limit = service_int(cfg, "smtpd_hard_error_limit");
+	srv->junk_command_limit = service_int(cfg, "smtpd_junk_command_limit");
+	srv->bare_lf_code = (int)service_int(cfg, "smtpd_forbid_bare_newline_reject_code");
 	if (srv->bare_lf_code < 400 || srv->bare_lf_code > 599)
 		srv->bare_lf_code = 550;
 	srv->cmd_lim.line_max = srv->line_limit;
@@ -633,10 +611,10 @@ static void setup_server(struct glue *g, struct config *cfg)
 	srv->data_lim.bare_cr = SMTP_BARE_CR_KEEP;
 	srv->commit_enqueue = commit_enqueue;
 	srv->glue = g;
-	g->timeout_s = get_time(cfg, "smtpd_timeout");
-	g->error_sleep_s = get_time(cfg, "smtpd_error_sleep_time");
-	g->client_limit = get_int(cfg, "smtpd_client_connection_count_limit");
-	g->session_limit = get_int(cfg, "smtpd_session_limit");
+	g->timeout_s = service_time(cfg, "smtpd_timeout");
+	g->error_sleep_s = service_time(cfg, "smtpd_error_sleep_time");
+	g->client_limit = service_int(cfg, "smtpd_client_connection_count_limit");
+	g->session_limit = service_int(cfg, "smtpd_session_limit");
 }
 
 /* setup_listeners - the descriptors 3.. the master passed */
