@@ -165,15 +165,17 @@ static bool handle(struct auth_master *m, char **f, int n)
 
 	if (strcmp(f[0], "VERSION") == 0 || strcmp(f[0], "SPID") == 0)
 		return true;
-	if (n < 2 || authproto_parse_id(f[1], &id) < 0)
-		return broken(m, "malformed reply from the auth service") && false;
+	if (n < 2 || authproto_parse_id(f[1], &id) < 0) {
+		broken(m, "malformed reply from the auth service");
+		return false;
+	}
 	if (!(r = take(m, id)))
 		return true;
 	if (strcmp(f[0], "USER") == 0) {
 		if (!parse_user(f, n, &u)) {
-			bool alive = call(m, r, AUTH_MASTER_FAIL, NULL, "malformed USER reply");
-
-			return alive && broken(m, "malformed reply from the auth service") && false;
+			if (call(m, r, AUTH_MASTER_FAIL, NULL, "malformed USER reply"))
+				broken(m, "malformed reply from the auth service");
+			return false;
 		}
 		return call(m, r, AUTH_MASTER_OK, &u, NULL);
 	}
@@ -196,9 +198,11 @@ static void on_read(struct bufferevent *bev, void *arg)
 
 	while ((line = evbuffer_readln(in, &len, EVBUFFER_EOL_LF)) != NULL) {
 		int n = len <= AUTHPROTO_LINE_MAX ? authproto_split(line, len, f, AUTHPROTO_FIELDS_MAX, &err) : -1;
-		bool go = n < 0 ? (broken(m, "malformed reply from the auth service"), false) : handle(m, f, n);
+		bool go = n >= 0 && handle(m, f, n);
 
 		free(line);
+		if (n < 0)
+			broken(m, "malformed reply from the auth service");
 		if (!go || m->bev != bev)
 			return;
 	}
