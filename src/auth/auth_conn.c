@@ -32,6 +32,7 @@
 #include <event2/event.h>
 
 #include "auth/auth.h"
+#include "auth/auth_lines.h"
 #include "lib/encode.h"
 #include "lib/log.h"
 #include "lib/strutil.h"
@@ -549,17 +550,10 @@ static int handle_cont(struct aconn *c, char **f, size_t n)
 }
 
 /* handle_line - one line from a login process; -1: disconnect it */
-static int handle_line(struct aconn *c, char *line, size_t len)
+static int handle_line(struct aconn *c, char **f, int n)
 {
-	char *f[AUTHPROTO_FIELDS_MAX];
-	const char *err;
-	int n = authproto_split(line, len, f, AUTHPROTO_FIELDS_MAX, &err);
 	uint32_t pid;
 
-	if (n < 0) {
-		log_warn("auth client pid=%ld: %s", (long)c->pid, err);
-		return -1;
-	}
 	if (strcmp(f[0], "VERSION") == 0) {
 		if (n < 3 || strcmp(f[1], "1") != 0) {
 			log_warn("auth client pid=%ld: unsupported protocol version", (long)c->pid);
@@ -588,28 +582,25 @@ static int handle_line(struct aconn *c, char *line, size_t len)
 	return -1;
 }
 
+/* conn_line - auth_lines() handler; a bad line closes the connection */
+static bool conn_line(void *ctx, char **f, int n)
+{
+	struct aconn *c = ctx;
+
+	if (handle_line(c, f, n) == 0)
+		return true;
+	conn_free(c);
+	return false;
+}
+
 /* on_read - the lines that arrived */
 static void on_read(struct bufferevent *bev, void *arg)
 {
 	struct aconn *c = arg;
-	struct evbuffer *in = bufferevent_get_input(bev);
-	size_t len;
-	char *line;
+	const char *err;
 
-	while ((line = evbuffer_readln(in, &len, EVBUFFER_EOL_LF)) != NULL) {
-		int rc = len > AUTHPROTO_LINE_MAX ? -1 : handle_line(c, line, len);
-
-		if (len > AUTHPROTO_LINE_MAX)
-			log_warn("auth client pid=%ld: line too long", (long)c->pid);
-		explicit_bzero(line, len);
-		free(line);
-		if (rc < 0) {
-			conn_free(c);
-			return;
-		}
-	}
-	if (evbuffer_get_length(in) > AUTHPROTO_LINE_MAX) {
-		log_warn("auth client pid=%ld: line too long", (long)c->pid);
+	if (auth_lines(bev, conn_line, c, &err) < 0) {
+		log_warn("auth client pid=%ld: %s", (long)c->pid, err);
 		conn_free(c);
 	}
 }

@@ -24,6 +24,7 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 
+#include "auth/auth_lines.h"
 #include "auth/auth_master.h"
 #include "lib/log.h"
 #include "lib/strutil.h"
@@ -187,27 +188,23 @@ static bool handle(struct auth_master *m, char **f, int n)
 	return call(m, r, AUTH_MASTER_FAIL, NULL, reason ? reason : "auth service failure");
 }
 
+/* master_line - one reply line; false: stop (connection broken or m freed) */
+static bool master_line(void *ctx, char **f, int n)
+{
+	struct auth_master *m = ctx;
+	struct bufferevent *bev = m->bev;
+
+	return handle(m, f, n) && m->bev == bev;
+}
+
 /* on_read - reply lines */
 static void on_read(struct bufferevent *bev, void *arg)
 {
 	struct auth_master *m = arg;
-	struct evbuffer *in = bufferevent_get_input(bev);
-	char *line, *f[AUTHPROTO_FIELDS_MAX];
 	const char *err;
-	size_t len;
 
-	while ((line = evbuffer_readln(in, &len, EVBUFFER_EOL_LF)) != NULL) {
-		int n = len <= AUTHPROTO_LINE_MAX ? authproto_split(line, len, f, AUTHPROTO_FIELDS_MAX, &err) : -1;
-		bool go = n >= 0 && handle(m, f, n);
-
-		free(line);
-		if (n < 0)
-			broken(m, "malformed reply from the auth service");
-		if (!go || m->bev != bev)
-			return;
-	}
-	if (evbuffer_get_length(in) > AUTHPROTO_LINE_MAX)
-		broken(m, "reply line too long from the auth service");
+	if (auth_lines(bev, master_line, m, &err) < 0)
+		broken(m, "malformed reply from the auth service");
 }
 
 /* on_event - EOF or error */
