@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from conftest import HOWTO, ROOT_RUN, wait_for
+from conftest import HOWTO, ROOT_RUN, HowtoSystem, wait_for
 
 JOHN = ("john@example.org", "john-secret")   # {PLAIN}
 JANE = ("jane@example.org", "jane-secret")   # {CRAM-MD5}
@@ -119,14 +119,18 @@ def write_dovecot(system, conf="dovecot-2x.conf", mechs="plain login cram-md5 sc
     (system.etc / "passwd").write_text(passwd if passwd is not None else (HOWTO / "passwd").read_text())
 
 
-@pytest.fixture
-def auth(howto):
-    s = howto(start=False)
-    write_dovecot(s)
-    s.start()
-    a = AuthSystem(s)
-    assert wait_for(lambda: (a.private / "auth").exists() and s.service_pids("auth"), timeout=20), s.log()
-    return a
+@pytest.fixture(scope="module")
+def auth():
+    """one running system for the tests below (they only add users to its passwd-file)"""
+    s = HowtoSystem()
+    try:
+        write_dovecot(s)
+        s.start()
+        a = AuthSystem(s)
+        assert wait_for(lambda: (a.private / "auth").exists() and s.service_pids("auth"), timeout=20), s.log()
+        yield a
+    finally:
+        s.cleanup()
 
 
 def test_plain_ok_then_request_once(auth):
