@@ -327,6 +327,25 @@ def test_cli_auth_test_and_user(auth):
     assert p.returncode == 1, p.stdout
 
 
+def test_auth_restarted_after_crash_and_reload(auth):
+    """the master restarts a killed auth process on the same sockets, and reload replaces it"""
+    import signal
+    old = auth.sys.service_pids("auth")
+    assert len(old) == 1
+    os.kill(old[0], signal.SIGKILL)
+    assert wait_for(lambda: auth.sys.service_pids("auth") not in ([], old), timeout=60), auth.log()[-2000:]
+    c = auth.client()
+    c.plain(1, *JOHN)
+    assert c.read() == ["OK", "1", "user=john@example.org"]
+    now = auth.sys.service_pids("auth")
+    assert auth.sys.pn.run("reload").returncode == 0
+    assert wait_for(lambda: auth.sys.service_pids("auth") and not set(now) & set(auth.sys.service_pids("auth")),
+                    timeout=60), auth.log()[-2000:]
+    c = auth.client()
+    c.plain(1, *JOHN)
+    assert c.read() == ["OK", "1", "user=john@example.org"]
+
+
 @pytest.mark.skipif(not ROOT_RUN, reason="privilege drop needs root")
 def test_auth_runs_as_mail_owner(auth):
     import pwd
