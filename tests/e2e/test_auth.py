@@ -109,7 +109,7 @@ class AuthSystem:
         assert wait_for(lambda: text in self.log(), timeout=20), (text, self.log()[-3000:])
 
 
-def write_dovecot(system, conf="dovecot-2x.conf", mechs="plain login cram-md5 scram-sha-256 apop",
+def write_dovecot(system, conf="dovecot-2x.conf", mechs="plain login cram-md5 digest-md5 scram-sha-256 apop",
                   extra="auth_failure_delay = 1 s\n", passwd=None):
     text = (HOWTO / conf).read_text()
     text = text.replace("/etc/postfix", str(system.etc)).replace("/var/spool/mail", str(system.spool))
@@ -212,6 +212,35 @@ def test_cram_md5(auth, user, password):
     digest = hmac.new(b"not-it", challenge, hashlib.md5).hexdigest()
     c.send("CONT", "2", b64(("%s %s" % (user, digest)).encode()))
     assert c.read()[:2] == ["FAIL", "2"]
+
+
+@pytest.mark.parametrize("user,realm,password", [("john", "example.org", JOHN[1]),
+                                                 ("jane", "example.org", JANE[1])])
+def test_digest_md5(auth, user, realm, password):
+    """john's {PLAIN} password gives the DIGEST-MD5 secret; jane's {CRAM-MD5} hash cannot (FAIL, logged)"""
+    c = auth.client()
+    c.auth(1, "DIGEST-MD5", secured=False, rip="192.0.2.1")
+    f = c.read()
+    assert f[:2] == ["CONT", "1"], f
+    ch = dict(kv.split("=", 1) for kv in base64.b64decode(f[2]).decode().split(","))
+    nonce, cnonce, uri = ch["nonce"].strip('"'), "OA6MHXh6VqTrRk", "pop3/mail.example.org"
+    md5 = lambda b: hashlib.md5(b).digest()
+    hexmd5 = lambda b: hashlib.md5(b).hexdigest()
+    a1 = md5(("%s:%s:%s" % (user, realm, password)).encode()) + (":%s:%s" % (nonce, cnonce)).encode()
+    a2 = ("AUTHENTICATE:" + uri).encode()
+    resp = hexmd5(("%s:%s:00000001:%s:auth:%s" % (hexmd5(a1), nonce, cnonce, hexmd5(a2))).encode())
+    msg = ('username="%s",realm="%s",nonce="%s",cnonce="%s",nc=00000001,qop=auth,digest-uri="%s",'
+           'response=%s,charset=utf-8' % (user, realm, nonce, cnonce, uri, resp))
+    c.send("CONT", "1", b64(msg.encode()))
+    f = c.read()
+    if user == "jane":
+        assert f[:2] == ["FAIL", "1"], f
+        auth.wait_log("auth: passwd-file(jane@example.org,192.0.2.1): Requested DIGEST-MD5 scheme, "
+                      "but we have only CRAM-MD5")
+        return
+    assert f[:2] == ["CONT", "1"] and base64.b64decode(f[2]).startswith(b"rspauth="), f
+    c.send("CONT", "1", "")
+    assert c.read() == ["OK", "1", "user=john@example.org"]
 
 
 def test_scram_sha_256(auth):
