@@ -343,6 +343,21 @@ def test_protocol_abuse_closes_only_that_connection(auth):
     assert c.read() == ["OK", "1", "user=john@example.org"]
 
 
+def test_requests_in_progress_are_bounded(auth):
+    c = auth.client()
+    for i in range(1, 1025):
+        c.auth(i, "LOGIN")  # each waits for the user name
+    for i in range(1, 1025):
+        assert c.read()[:2] == ["CONT", str(i)]
+    c.auth(1025, "LOGIN")
+    f = c.read()
+    assert f[:2] == ["FAIL", "1025"] and "temp" in f, f
+    c.close()
+    c = auth.client()  # others are not affected
+    c.plain(1, *JOHN)
+    assert c.read() == ["OK", "1", "user=john@example.org"]
+
+
 def test_cli_auth_test_and_user(auth):
     p = auth.sys.pn.run("auth", "test", *JOHN)
     assert p.returncode == 0, p.stdout + p.stderr
