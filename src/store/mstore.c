@@ -214,6 +214,22 @@ static int cmp_entry(const void *a, const void *b)
 	return c ? c : (x->mn.base_len > y->mn.base_len) - (x->mn.base_len < y->mn.base_len);
 }
 
+/* field_str - the value of string field key in a uidlist record's fields ("G<guid> W491"), or NULL */
+static char *field_str(const struct uidlist_rec *r, char key)
+{
+	const char *p = r ? r->fields : NULL;
+
+	while (p && *p) {
+		const char *end = strchr(p, ' ');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+
+		if (p[0] == key && len > 1)
+			return xstrndup(p + 1, len - 1);
+		p = end ? end + 1 : NULL;
+	}
+	return NULL;
+}
+
 /* cmp_msg - by uid */
 static int cmp_msg(const void *a, const void *b)
 {
@@ -320,6 +336,8 @@ static int sync_box(struct mstore_box *b, int lockfd, const char *lock, const ch
 				dirty = true;
 			} else {
 				m->uid = r->uid;
+				m->guid = field_str(r, 'G');
+				m->pop3_uidl = field_str(r, 'P');
 			}
 			htab_put(seen, base, NULL);
 			m->name = xstrdup(e->name);
@@ -509,6 +527,41 @@ size_t mstore_commit(struct mstore_box *b, const bool *expunge, const bool *seen
 	return failed;
 }
 
+/* mstore_stream_open - open a message for reading in pieces */
+int mstore_stream_open(struct mstore_box *b, struct mstore_msg *m, struct mstore_stream *s)
+{
+	s->left = UINT64_MAX;
+	s->fd = mstore_msg_open(b, m);
+	return s->fd < 0 ? -1 : 0;
+}
+
+/* mstore_stream_read - the next piece of the message */
+ssize_t mstore_stream_read(struct mstore_stream *s, void *dst, size_t n)
+{
+	ssize_t r;
+
+	if (s->fd < 0)
+		return -1;
+	if (s->left < n)
+		n = (size_t)s->left;
+	if (n == 0)
+		return 0;
+	do
+		r = read(s->fd, dst, n);
+	while (r < 0 && errno == EINTR);
+	if (r > 0 && s->left != UINT64_MAX)
+		s->left -= (uint64_t)r;
+	return r;
+}
+
+/* mstore_stream_close - release a stream */
+void mstore_stream_close(struct mstore_stream *s)
+{
+	if (s->fd >= 0)
+		close(s->fd);
+	s->fd = -1;
+}
+
 /* mstore_close - free the snapshot */
 void mstore_close(struct mstore_box **bp)
 {
@@ -519,6 +572,8 @@ void mstore_close(struct mstore_box **bp)
 	for (size_t i = 0; i < b->n; i++) {
 		free(b->msgs[i].name);
 		free(b->msgs[i].base);
+		free(b->msgs[i].guid);
+		free(b->msgs[i].pop3_uidl);
 	}
 	free(b->msgs);
 	free(b->path);

@@ -26,6 +26,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "libmail/maildir_name.h"
 
@@ -37,6 +38,9 @@ struct mstore_msg {
 	uint64_t size;    /* physical */
 	uint64_t vsize;   /* with CRLF line ends */
 	bool recent;      /* this session moved it from new/ */
+	char *guid;       /* the uidlist's G field (Dovecot's GUID), or NULL: the GUID is the base name */
+	char *pop3_uidl;  /* the uidlist's P field (a UIDL Dovecot saved), or NULL */
+	char hdr_md5[33]; /* mbox: Dovecot's header MD5 (pop3_uidl_format %m) in hex; "" for Maildir */
 };
 
 struct mstore_box {
@@ -60,6 +64,22 @@ int mstore_msg_open(struct mstore_box *b, struct mstore_msg *m);
  * (0: all done), with *error_r for the first failure.
  */
 size_t mstore_commit(struct mstore_box *b, const bool *expunge, const bool *seen, const char **error_r);
+/*
+ * A message's bytes as a client sees them, read in pieces (a 10 MB message is
+ * never held in memory): mstore_stream_open(), then mstore_stream_read() until
+ * it returns 0, then mstore_stream_close().
+ */
+struct mstore_stream {
+	int fd;
+	uint64_t left; /* bytes still to read (Maildir: UINT64_MAX, to the end of the file) */
+};
+/* mstore_stream_open - open message m of b for reading; 0, or -1 (gone: errno ENOENT) */
+int mstore_stream_open(struct mstore_box *b, struct mstore_msg *m, struct mstore_stream *s);
+/* mstore_stream_read - up to n bytes into dst; the count, 0 at the end, -1 on a read error */
+ssize_t mstore_stream_read(struct mstore_stream *s, void *dst, size_t n);
+/* mstore_stream_close - release (safe on a stream that failed to open) */
+void mstore_stream_close(struct mstore_stream *s);
+
 /* mstore_close - free the snapshot; *bp = NULL */
 void mstore_close(struct mstore_box **bp);
 
