@@ -182,6 +182,10 @@ static void test_client_view(void **state)
 	pop3_txn_free(&t);
 	t = session("%m");
 	assert_string_equal(cmd(t, "UIDL 1"), uidl1);
+	pop3_txn_free(&t);
+	/* %f is a Maildir file name: an mbox has none, UIDL fails as in Dovecot */
+	t = session("%f");
+	assert_string_equal(cmd(t, "UIDL 1"), "-ERR [SYS/TEMP] Failed to get UIDL.\r\n");
 	/* two messages that differ only in the body have the same %m: it is a header hash */
 	pop3_txn_free(&t);
 }
