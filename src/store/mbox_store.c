@@ -465,22 +465,6 @@ int mstore_open_mbox(const char *path, struct mstore_box **out, const char **err
 	return 0;
 }
 
-/* find_uid - the index of uid in the snapshot, or -1 */
-static long find_uid(const struct mstore_box *b, uint32_t uid)
-{
-	size_t lo = 0, hi = b->n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (b->msgs[mid].uid < uid)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < b->n && b->msgs[lo].uid == uid ? (long)lo : -1;
-}
-
 /* mbox_store_commit - rewrite the current file without the expunged messages, with \Seen */
 size_t mbox_store_commit(struct mstore_box *b, const bool *expunge, const bool *seen, const char **error_r)
 {
@@ -507,7 +491,7 @@ size_t mbox_store_commit(struct mstore_box *b, const bool *expunge, const bool *
 	see = xcalloc(f.n ? f.n : 1, sizeof(bool));
 	for (size_t i = 0; i < f.n; i++) {
 		/* only UIDs this session's snapshot had are matched (new mail has new ones) */
-		long k = f.uid[i] && f.uid[i] < b->next_uid ? find_uid(b, f.uid[i]) : -1;
+		long k = f.uid[i] && f.uid[i] < b->next_uid ? mstore_find_uid(b, f.uid[i]) : -1;
 
 		if (k < 0)
 			continue;

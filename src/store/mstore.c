@@ -353,20 +353,9 @@ static int sync_box(struct mstore_box *b, int lockfd, const char *lock, const ch
 	qsort(b->msgs, b->n, sizeof(*b->msgs), cmp_msg);
 	/* forget the records of files that are gone */
 	for (i = 0; i < ul->n;) {
-		bool present = false;
-		size_t lo = 0, hi = b->n;
 		uint32_t uid = ul->recs[i].uid;
 
-		while (lo < hi) {
-			size_t mid = lo + (hi - lo) / 2;
-
-			if (b->msgs[mid].uid < uid)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
-		present = lo < b->n && b->msgs[lo].uid == uid;
-		if (!present) {
+		if (mstore_find_uid(b, uid) < 0) {
 			uidlist_remove_uid(ul, uid);
 			dirty = true;
 		} else {
@@ -586,6 +575,22 @@ void mstore_stream_close(struct mstore_stream *s)
 		close(s->fd);
 	s->fd = -1;
 	buf_free(&s->head);
+}
+
+/* mstore_find_uid - binary search of the snapshot */
+long mstore_find_uid(const struct mstore_box *b, uint32_t uid)
+{
+	size_t lo = 0, hi = b->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (b->msgs[mid].uid < uid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < b->n && b->msgs[lo].uid == uid ? (long)lo : -1;
 }
 
 /* mstore_close - free the snapshot */

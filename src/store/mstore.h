@@ -111,6 +111,9 @@ ssize_t mstore_stream_read(struct mstore_stream *s, void *dst, size_t n);
 /* mstore_stream_close - release (safe on a stream that failed to open) */
 void mstore_stream_close(struct mstore_stream *s);
 
+/* mstore_find_uid - the index of uid in b->msgs (binary search), or -1 */
+long mstore_find_uid(const struct mstore_box *b, uint32_t uid);
+
 /* mstore_close - free the snapshot; *bp = NULL */
 void mstore_close(struct mstore_box **bp);
 

@@ -15,7 +15,7 @@
 #include <sys/stat.h>
 
 #include "libmail/dovecot_conf.h"
-#include "pop3d/pop3_txn.h"
+#include "pop3_unit.h"
 #include "queue/mbox.h"
 #include "store/mstore.h"
 
@@ -25,8 +25,7 @@ static char mbox[300];
 static int setup(void **state)
 {
 	(void)state;
-	snprintf(top, sizeof(top), "/tmp/postern-mboxstore-XXXXXX");
-	if (mkdtemp(top) == NULL)
+	if (unit_tmpdir(top, sizeof(top), "mboxstore") < 0)
 		return -1;
 	snprintf(mbox, sizeof(mbox), "%s/inbox", top);
 	return 0;
@@ -34,11 +33,8 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	char cmd[512];
-
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", top);
-	return system(cmd) == 0 ? 0 : -1;
+	return unit_rmdir(top);
 }
 
 /* deliver - Postern's mbox delivery of content to the test mbox */
@@ -92,17 +88,10 @@ static struct mstore_box *open_box(void)
 	return b;
 }
 
-/* cmd - one POP3 command, the whole reply */
+/* cmd - one POP3 command, the whole reply (in small pieces: the mbox header and body both stream) */
 static const char *cmd(struct pop3_txn *t, const char *line)
 {
-	static struct buf out = BUF_INIT(1u << 20);
-	enum pop3_txn_status st;
-
-	buf_reset(&out);
-	st = pop3_txn_line(t, line, strlen(line), &out);
-	while (st == POP3_TXN_MORE)
-		st = pop3_txn_more(t, &out, 4096);
-	return buf_cstr(&out);
+	return unit_pop3(t, line, 7, NULL);
 }
 
 static struct pop3_txn *session(const char *fmt)
