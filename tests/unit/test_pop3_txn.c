@@ -423,7 +423,7 @@ static void test_list_streamed(void **state)
 			lines++;
 		assert_int_equal(lines, n + 2); /* "+OK", one per message, "." */
 		assert_string_equal(all.data + all.len - 5, "\r\n.\r\n");
-		snprintf(line, sizeof(line), c ? "\r\n%zu %08zx" : "\r\n%zu 10\r\n", n, n);
+		snprintf(line, sizeof(line), c ? "\r\n%zu %08zx" : "\r\n%zu 12\r\n", n, n);
 		assert_non_null(strstr(all.data, line));
 	}
 	expect(t, "QUIT", "+OK Logging out.\r\n");
