@@ -455,6 +455,35 @@ static void test_uidl_formats(void **state)
 	pop3_txn_free(&t);
 }
 
+/* the uidlist's G field is the GUID (%g); its P field, a UIDL Dovecot saved, wins over the format */
+static void test_uidlist_guid_and_saved_uidl(void **state)
+{
+	char p[512];
+	FILE *f;
+	struct pop3_txn *t;
+
+	(void)state;
+	copy_vector();
+	snprintf(p, sizeof(p), "%s/dovecot-uidlist", dir);
+	f = fopen(p, "w");
+	assert_non_null(f);
+	fputs("3 V1795550914 N6 G30619319c1ee056bbe62000083ecc375\n"
+	      "1 W491 G0a1b2c3d4e5f :1795550912.Vfe00I10c3d1M155820.vm\n"
+	      "2 W491 Pold-server-uidl-2 :1795550912.Vfe00I10c3e1M204890.vm\n"
+	      "3 W491 :1795550912.Vfe00I10c3f1M254337.vm\n"
+	      "4 W491 :1795550912.Vfe00I10c401M302802.vm\n",
+	      f);
+	fclose(f);
+	t = open_txn("%g");
+	expect(t, "UIDL 1", "+OK 1 0a1b2c3d4e5f\r\n");
+	expect(t, "UIDL 3", "+OK 3 1795550912.Vfe00I10c3f1M254337.vm\r\n");
+	pop3_txn_free(&t);
+	t = open_txn(NULL);
+	expect(t, "UIDL", "+OK\r\n1 000000016b05eec2\r\n2 old-server-uidl-2\r\n3 000000036b05eec2\r\n"
+			  "4 000000046b05eec2\r\n.\r\n");
+	pop3_txn_free(&t);
+}
+
 /* a message removed by another session after the snapshot */
 static void test_expunged_meanwhile(void **state)
 {
@@ -487,6 +516,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_big_message_streamed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_list_streamed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_uidl_formats, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_uidlist_guid_and_saved_uidl, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_expunged_meanwhile, setup, teardown),
 	};
 
