@@ -315,6 +315,36 @@ static void test_content_length(void **state)
 	assert_int_equal(count(file_text(), "Content-Length: 5\n"), 1);
 }
 
+/* a header larger than the parser reads: the UID is still found, the message is unchanged for clients */
+static void test_huge_header(void **state)
+{
+	struct mstore_box *b;
+	struct buf msg = BUF_INIT(4u << 20);
+	uint64_t vsize;
+
+	(void)state;
+	for (int i = 0; i < 30000; i++)
+		buf_printf(&msg, "X-Filler-%05d: %040d\n", i, i);
+	buf_puts(&msg, "Subject: big\n\nbody\n");
+	deliver(buf_cstr(&msg));
+	deliver("Subject: small\n\nx\n");
+	b = open_box();
+	assert_int_equal(b->n, 2);
+	assert_int_equal(b->msgs[0].uid, 1);
+	vsize = b->msgs[0].vsize;
+	mstore_close(&b);
+	for (int k = 0; k < 2; k++) {
+		b = open_box();
+		assert_int_equal(b->n, 2);
+		assert_int_equal(b->msgs[0].uid, 1);
+		assert_int_equal(b->msgs[1].uid, 2);
+		assert_int_equal(b->msgs[0].vsize, vsize);
+		mstore_close(&b);
+	}
+	assert_int_equal(count(file_text(), "X-UID: 1\n"), 1);
+	buf_free(&msg);
+}
+
 /* mail_location picks the driver: mbox with INBOX=, maildir, or by what is on disk */
 static void test_open_location(void **state)
 {
@@ -364,6 +394,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_delivery_during_session, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_locked, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_content_length, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_huge_header, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_location, setup, teardown),
 	};
 
