@@ -259,6 +259,33 @@ static void test_delivery_during_session(void **state)
 	assert_int_equal(count(file_text(), "Subject: new"), 1);
 }
 
+/* two sessions at once: each one's expunge removes only its messages, matched by UID */
+static void test_two_sessions(void **state)
+{
+	struct pop3_txn *a, *b;
+	struct mstore_box *box;
+
+	(void)state;
+	deliver("Subject: one\n\n1\n");
+	deliver("Subject: two\n\n2\n");
+	deliver("Subject: three\n\n3\n");
+	a = session(NULL);
+	b = session(NULL);
+	assert_string_equal(cmd(a, "DELE 1"), "+OK Marked to be deleted.\r\n");
+	assert_string_equal(cmd(b, "DELE 2"), "+OK Marked to be deleted.\r\n");
+	assert_string_equal(cmd(a, "QUIT"), "+OK Logging out, messages deleted.\r\n");
+	pop3_txn_free(&a);
+	/* b still reads its snapshot: the rewrite replaced the file, b's stays open */
+	assert_string_equal(cmd(b, "RETR 3"),
+			    "+OK 51 octets\r\nReturn-Path: <a@example.org>\r\nSubject: three\r\n\r\n3\r\n.\r\n");
+	assert_string_equal(cmd(b, "QUIT"), "+OK Logging out, messages deleted.\r\n");
+	pop3_txn_free(&b);
+	box = open_box();
+	assert_int_equal(box->n, 1);
+	assert_int_equal(box->msgs[0].uid, 3);
+	mstore_close(&box);
+}
+
 /* a held dotlock makes the open fail (after its retries) rather than read a file being written */
 static void test_locked(void **state)
 {
@@ -392,6 +419,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_client_view, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_expunge_and_seen, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_delivery_during_session, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_two_sessions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_locked, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_content_length, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_huge_header, setup, teardown),
