@@ -176,7 +176,7 @@ static int create_owned(const char *path, uid_t uid, gid_t gid)
 }
 
 /* deliver_user - one local user's mailbox */
-static void deliver_user(struct lagent *l, const char *user, const char *rcpt, struct qstore_msg *m,
+static void deliver_user(struct lagent *l, const char *user, const char *rcpt, bool recheck, struct qstore_msg *m,
 			 struct dlv_result *res)
 {
 	struct buf path = BUF_INIT(4096), pre = BUF_INIT(8192);
@@ -233,7 +233,7 @@ static void deliver_user(struct lagent *l, const char *user, const char *rcpt, s
 			goto out;
 		}
 	}
-	agent_mailbox(buf_cstr(&path), &pre, m, &own, res);
+	agent_mailbox(buf_cstr(&path), &pre, m, rcpt, recheck, &own, res);
 	if (l->ag->root && !as_root)
 		agent_restore_eids();
 out:
@@ -313,7 +313,7 @@ static void deliver(struct agent *ag, const struct dlvproto_request *q, struct q
 			char *rcpt = self ? xstrdup(q->addr) : xasprintf("%s@%s", d->text, domain);
 
 			str_lower_ascii(rcpt, strlen(rcpt)); /* local(8) CASE FOLDING */
-			deliver_user(l, d->text, rcpt, m, &one);
+			deliver_user(l, d->text, rcpt, q->flags & DLVPROTO_F_RECHECK, m, &one);
 			if (!self)
 				log_alias_target(q, m, rcpt, &one);
 			free(rcpt);

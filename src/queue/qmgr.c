@@ -114,6 +114,7 @@ struct qjob {
 	size_t pending;          /* deliveries and mark syncs not done yet */
 	bool examining;          /* still expanding its recipients */
 	bool broken;             /* a mark failed or a delivery was dropped: do not finish, leave the file in active/ */
+	bool recovered;          /* an earlier queue manager may have delivered some of it: DLVPROTO_F_RECHECK */
 	struct valias_list seen; /* the final addresses of this pass */
 };
 
@@ -131,6 +132,7 @@ struct qmgr {
 	struct qjob *jobs;
 	size_t njobs, max_jobs;
 	bool backlog;  /* a message was left in incoming/ because of max_jobs */
+	time_t started; /* files older than this may have been handled by an earlier queue manager */
 	bool stopping;
 };
 
@@ -386,7 +388,7 @@ static void on_drop(struct qdlv *d, void *arg)
 }
 
 /* try_address - route one final address: submit it to a transport, or decide here */
-static void try_address(struct qmgr *q, struct qjob *j, size_t i, const char *final)
+static void try_address(struct qmgr *q, struct qjob *j, size_t i, const char *final, unsigned flags)
 {
 	struct route_addr ra;
 	struct qoutcome o;
@@ -403,7 +405,7 @@ static void try_address(struct qmgr *q, struct qjob *j, size_t i, const char *fi
 				struct qdlv *d = xcalloc(1, sizeof(*d));
 
 				d->rq = (struct dlvproto_request){ j->m->id, qstore_queue_name(QSTORE_ACTIVE), (uint32_t)i,
-								   ra.address, r->orig };
+								   ra.address, r->orig, flags };
 				ra.address = NULL; /* now the delivery's */
 				d->owner = j;
 				d->rcpt = i;
@@ -436,8 +438,17 @@ static void try_rcpt(struct qmgr *q, struct qjob *j, size_t i)
 		qtransport_set_outcome(&j->rs[i].worst, DLVPROTO_DEFER, "4.3.0", err);
 		log_outcome(j->m->id, r->addr, r->orig, j->m->env.arrival_us, &j->rs[i].worst);
 	} else {
+		/*
+		 * Recheck (the agent looks for an earlier copy before writing one) when a
+		 * crash may have come between a delivery and its mark, or when an earlier
+		 * pass deferred this recipient while delivering some of its addresses.
+		 */
+		unsigned flags = j->recovered || (r->status == QFILE_RCPT_DEFERRED && j->seen.n - before > 1)
+					 ? DLVPROTO_F_RECHECK
+					 : 0;
+
 		for (k = before; k < j->seen.n; k++)
-			try_address(q, j, i, j->seen.v[k].address);
+			try_address(q, j, i, j->seen.v[k].address, flags);
 	}
 	j->rs[i].examined = true;
 	rcpt_check(q, j, i);
@@ -479,6 +490,13 @@ static void take(struct qmgr *q, enum qstore_queue from, const char *id)
 			 (unsigned long long)m->env.content_size, m->env.nrcpt);
 	j = xcalloc(1, sizeof(*j));
 	j->m = m;
+	{
+		struct stat st;
+
+		/* in active/ at start, or committed before we started: its rename into active/ may be lost */
+		j->recovered = from == QSTORE_ACTIVE ||
+			       (from == QSTORE_INCOMING && (fstat(m->fd, &st) != 0 || st.st_mtime <= q->started));
+	}
 	j->rs = xcalloc(m->env.nrcpt ? m->env.nrcpt : 1, sizeof(*j->rs));
 	j->examining = true;
 	valias_list_init(&j->seen);
@@ -633,6 +651,7 @@ static void setup(struct qmgr *q, struct cli *cli, const char **qdir_r)
 	diag_free(&dl);
 	if (service_log_init(q->cfg, "qmgr", LOG_TO_STDERR, &err) < 0)
 		log_warn("maillog_file: %s", err);
+	q->started = time(NULL);
 	if (!(qdir = config_get(q->cfg, "queue_directory")))
 		fatal("no queue_directory");
 	q->myhostname = config_get(q->cfg, "myhostname");

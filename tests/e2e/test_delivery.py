@@ -46,11 +46,11 @@ def qfile(qid, sender, rcpts, content):
     return out
 
 
-def request(qid, idx, addr, orig, queue="active"):
+def request(qid, idx, addr, orig, queue="active", flags=0):
     def s(x):
         x = x.encode()
         return struct.pack(">H", len(x)) + x
-    body = b"Q\x01" + s(qid) + s(queue) + struct.pack(">I", idx) + s(addr) + s(orig)
+    body = b"Q\x02" + s(qid) + s(queue) + struct.pack(">I", idx) + s(addr) + s(orig) + bytes([flags])
     return struct.pack(">I", len(body)) + body
 
 
@@ -64,13 +64,14 @@ def read_reply(sock):
         return b
     n = struct.unpack(">I", exact(4))[0]
     body = exact(n)
-    assert body[:2] == b"A\x01"
+    assert body[:2] == b"A\x02"
     status = chr(body[2])
     dl = struct.unpack(">H", body[3:5])[0]
     dsn = body[5:5 + dl].decode()
     tl = struct.unpack(">H", body[5 + dl:7 + dl])[0]
     text = body[7 + dl:7 + dl + tl].decode()
-    assert 7 + dl + tl == len(body)
+    fl = struct.unpack(">H", body[7 + dl + tl:9 + dl + tl])[0]
+    assert 9 + dl + tl + fl == len(body)  # the forward id: only the local agent sets it
     return status, dsn, text
 
 
@@ -232,7 +233,7 @@ def test_missing_queue_file_defers(agent):
 def test_malformed_request_is_fatal(agent):
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     s.connect(agent["path"])
-    body = b"Q\x01" + b"\x00\x03a/b"
+    body = b"Q\x02" + b"\x00\x03a/b"
     s.sendall(struct.pack(">I", len(body)) + body)
     agent["proc"].wait(10)
     assert agent["proc"].returncode != 0
@@ -386,7 +387,7 @@ def serve_fake_local(path, seen):
 
             def s(x):
                 return struct.pack(">H", len(x)) + x
-            rep = b"A\x01O" + s(b"2.0.0") + s(b"delivered to mailbox")
+            rep = b"A\x02O" + s(b"2.0.0") + s(b"delivered to mailbox") + s(b"")
             c.sendall(struct.pack(">I", len(rep)) + rep)
         c.close()
         ls.close()
@@ -401,7 +402,7 @@ def test_qmgr_routes_local_to_private_local(mta):
     serve_fake_local(os.path.join(mta["queue"], "private", "local"), seen)
     qid = inject(mta, "jane@example.org", ["root@localhost", "john@example.org"])
     assert wait_for(lambda: queue_empty(mta), mta["qmgr"])
-    assert len(seen) == 1 and seen[0].startswith(b"Q\x01") and b"root@localhost" in seen[0]
+    assert len(seen) == 1 and seen[0].startswith(b"Q\x02") and b"root@localhost" in seen[0]
     assert qid.encode() in seen[0]
     assert len(maildir_new(mta, "john")) == 1
 
