@@ -99,11 +99,16 @@ static const struct transport_def {
 };
 #define NTRANSPORTS (sizeof(transport_defs) / sizeof(transport_defs[0]))
 
+/* forwards one queue-file recipient may produce in a pass: their names must fit in its mark's text */
+#define QMGR_FWD_MAX 8
+
 /* the state of one queue-file recipient during a pass */
 struct qrcpt {
 	size_t pending;        /* final addresses without an outcome yet */
 	bool examined;         /* every final address is known (submitted or decided) */
 	struct qoutcome worst; /* worst outcome so far */
+	char fwd[QMGR_FWD_MAX][TIMEID_QUEUE_SIZE]; /* forwards staged by the local agent (qstore.h) */
+	size_t nfwd;
 };
 
 /* one message in active/ */
@@ -298,6 +303,65 @@ static void job_check(struct qmgr *q, struct qjob *j)
 	job_free(q, j);
 }
 
+static void take(struct qmgr *q, enum qstore_queue from, const char *id);
+
+/* fwd_token - the words of a mark that name a forward: "forwarded as ID" */
+static void fwd_token(char *out, size_t size, const char *id)
+{
+	snprintf(out, size, "forwarded as %s", id);
+}
+
+/* fwd_discard - remove the forwards recipient i staged in this pass (it is deferred: the retry forwards again) */
+static void fwd_discard(struct qmgr *q, struct qjob *j, size_t i)
+{
+	struct qrcpt *r = &j->rs[i];
+	const char *err;
+	size_t k;
+
+	for (k = 0; k < r->nfwd; k++)
+		if (qstore_fwd_discard(&q->qs, r->fwd[k], j->m->id, i, &err) < 0)
+			log_warn("%s: %s", j->m->id, err);
+	r->nfwd = 0;
+}
+
+/*
+ * fwd_mark - recipient i forwarded: its mark names every forward first (the
+ * text is cut at QFILE_TEXT_MAX), synced here, then the forwards are released
+ * and taken. 0, or -1 (the job is broken; recovery at the next start decides).
+ */
+static int fwd_mark(struct qmgr *q, struct qjob *j, size_t i, enum qfile_rcpt_status st)
+{
+	struct qrcpt *r = &j->rs[i];
+	struct buf text = BUF_INIT(0);
+	char tok[64];
+	const char *err;
+	size_t k;
+	int rc = 0;
+
+	for (k = 0; k < r->nfwd; k++) {
+		fwd_token(tok, sizeof(tok), r->fwd[k]);
+		buf_printf(&text, "%s%s", k ? "; " : "", tok);
+	}
+	if (!(r->nfwd == 1 && strcmp(r->worst.text, tok) == 0))
+		buf_printf(&text, "; %s", r->worst.text);
+	if (qstore_mark_rcpt(j->m, i, st, r->worst.dsn, buf_cstr(&text), 0, &err) < 0) {
+		log_warn("%s: %s", j->m->id, err);
+		j->broken = true;
+		rc = -1;
+	}
+	buf_free(&text);
+	for (k = 0; rc == 0 && k < r->nfwd; k++) {
+		if (qstore_fwd_release(&q->qs, r->fwd[k], j->m->id, i, &err) < 0) {
+			log_warn("%s: %s", j->m->id, err); /* staged and named: the next start releases it */
+			j->broken = true;
+			continue;
+		}
+		take(q, QSTORE_INCOMING, r->fwd[k]);
+	}
+	r->nfwd = 0;
+	return rc;
+}
+
 /* rcpt_check - mark recipient i once all its final addresses have an outcome; the sync follows */
 static void rcpt_check(struct qmgr *q, struct qjob *j, size_t i)
 {
@@ -310,6 +374,12 @@ static void rcpt_check(struct qmgr *q, struct qjob *j, size_t i)
 	if (!r->examined || r->pending)
 		return;
 	st = o->st == DLVPROTO_OK ? QFILE_RCPT_DELIVERED : o->st == DLVPROTO_DEFER ? QFILE_RCPT_DEFERRED : QFILE_RCPT_FAILED;
+	if (r->nfwd && st == QFILE_RCPT_DEFERRED)
+		fwd_discard(q, j, i);
+	if (r->nfwd) {
+		(void)fwd_mark(q, j, i, st);
+		return;
+	}
 	if (qstore_mark_rcpt(j->m, i, st, o->dsn, o->text, QSTORE_MARK_NOSYNC, &err) < 0) {
 		/* cannot record: leave the file in active/; it is retried at the next start */
 		log_warn("%s: %s", j->m->id, err);
@@ -362,10 +432,26 @@ static void on_done(struct qtransport *t, struct qdlv *d, const struct qoutcome 
 	struct qmgr *q = arg;
 	struct qjob *j = d->owner;
 
+	struct qrcpt *r = &j->rs[d->rcpt];
+	struct qoutcome over;
+
 	(void)t;
 	if (!agent_logged)
 		log_outcome(j->m->id, d->rq.addr, d->rq.orig, j->m->env.arrival_us, o);
-	merge(&j->rs[d->rcpt].worst, o);
+	if (*o->forward_id) {
+		if (r->nfwd < QMGR_FWD_MAX && strlen(o->forward_id) == TIMEID_QUEUE_LEN) {
+			memcpy(r->fwd[r->nfwd++], o->forward_id, TIMEID_QUEUE_SIZE);
+		} else {
+			const char *err;
+
+			/* its name would not fit in the mark: drop it, and defer (the retry forwards again) */
+			if (qstore_fwd_discard(&q->qs, o->forward_id, j->m->id, d->rcpt, &err) < 0)
+				log_warn("%s: %s", j->m->id, err);
+			qtransport_set_outcome(&over, DLVPROTO_DEFER, "4.3.0", "too many forwards for one recipient");
+			o = &over;
+		}
+	}
+	merge(&r->worst, o);
 	j->rs[d->rcpt].pending--;
 	j->pending--;
 	rcpt_check(q, j, d->rcpt);
@@ -452,6 +538,58 @@ static void try_rcpt(struct qmgr *q, struct qjob *j, size_t i)
 	}
 	j->rs[i].examined = true;
 	rcpt_check(q, j, i);
+}
+
+/* fwd_named - is recipient n of the parent (looked for in every queue) done, with a mark naming id? */
+static bool fwd_named(struct qmgr *q, const struct qstore_fwd *f)
+{
+	static const enum qstore_queue where[] = { QSTORE_ACTIVE, QSTORE_INCOMING, QSTORE_DEFERRED, QSTORE_HOLD };
+	struct qstore_msg *m = NULL;
+	const char *err;
+	char tok[64];
+	bool named = false;
+	size_t k;
+
+	fwd_token(tok, sizeof(tok), f->id);
+	for (k = 0; k < sizeof(where) / sizeof(where[0]) && m == NULL; k++)
+		if (qstore_msg_open(&q->qs, where[k], f->parent, false, &m, &err) != QSTORE_OPEN_OK)
+			m = NULL;
+	if (m && f->n < m->env.nrcpt) {
+		const struct qfile_rcpt *r = &m->env.rcpts[f->n];
+
+		named = (r->status == QFILE_RCPT_DELIVERED || r->status == QFILE_RCPT_FAILED) && strstr(r->text, tok);
+	}
+	qstore_msg_close(&m);
+	return named;
+}
+
+/*
+ * fwd_recover - at start: each staged forward is released when its parent's
+ * mark names it (the crash came before the release), else removed (the mark
+ * was never made durable: the parent's retry forwards again)
+ */
+static void fwd_recover(struct qmgr *q)
+{
+	struct qstore_fwd *fw;
+	const char *err;
+	size_t n, i;
+
+	if (qstore_fwd_scan(&q->qs, &fw, &n, &err) < 0) {
+		log_warn("%s", err);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		bool named = fwd_named(q, &fw[i]);
+		int rc = named ? qstore_fwd_release(&q->qs, fw[i].id, fw[i].parent, fw[i].n, &err)
+			       : qstore_fwd_discard(&q->qs, fw[i].id, fw[i].parent, fw[i].n, &err);
+
+		if (rc < 0)
+			log_warn("%s: %s", fw[i].parent, err);
+		else
+			log_info("%s: forward %s %s after a restart", fw[i].parent, fw[i].id,
+				 named ? "released" : "removed (to be made again)");
+	}
+	free(fw);
 }
 
 /* take - bring q/id into active/ and start its deliveries */
@@ -715,6 +853,7 @@ int qmgr_main(struct cli *cli, int argc, char **argv)
 	event_add(sint, NULL);
 	log_info("daemon started (%zu virtual, %zu local deliveries at a time)", service_concurrency(q.cfg, transport_defs[0].limit_param),
 		 service_concurrency(q.cfg, transport_defs[1].limit_param));
+	fwd_recover(&q);
 	run_queue(&q, QSTORE_ACTIVE, true);
 	on_timer(-1, 0, &q);
 	event_base_dispatch(q.evb);
