@@ -333,6 +333,29 @@ def test_qmgr_defers_then_flush_delivers_once(mta):
     assert len(maildir_new(mta, "john")) == 1
 
 
+def test_qmgr_alias_partly_deferred_delivers_each_once(mta):
+    """team@ -> john (Maildir), jane (mbox). john's Maildir is not writable for the virtual uid:
+    the queue-file recipient team@ is deferred while jane has her copy. The retry asks the agent
+    to recheck (several addresses, deferred before), so jane's mbox does not get a second copy;
+    john gets his once the Maildir is fixed."""
+    if not ROOT_RUN:
+        pytest.skip("needs a uid that cannot write the Maildir")
+    md = os.path.join(mta["spool"], "example.org", "john")
+    os.mkdir(md, 0o700)  # root's: the agent, as the virtual uid, cannot create new/ in it
+    qid = inject(mta, "someone@example.net", ["team@example.org"])
+    assert wait_for(lambda: queue_files(mta, "deferred") == [qid], mta["qmgr"])
+    assert mbox(mta).count(b"\nDelivered-To: jane@example.org\n") == 1
+    os.chown(md, VUID, VGID)
+    notify(mta, "F")
+    assert wait_for(lambda: queue_empty(mta), mta["qmgr"])
+    assert len(maildir_new(mta, "john")) == 1
+    assert mbox(mta).count(b"\nDelivered-To: jane@example.org\n") == 1
+    mta["qmgr"].terminate()
+    mta["proc"].terminate()
+    err = mta["proc"].communicate(timeout=10)[1]
+    assert "status=sent (delivered to mailbox (the copy of an earlier attempt))" in err
+
+
 def test_qmgr_defers_remote_recipients(mta):
     qid = inject(mta, "jane@example.org", ["someone@remote.test"])
     assert wait_for(lambda: queue_files(mta, "deferred") == [qid], mta["qmgr"])
