@@ -12,13 +12,16 @@
  *      and how to build it - except the untouched default hash:/etc/aliases
  *      on a system with neither /etc/aliases nor /etc/aliases.db, which is an
  *      empty table (alias_default_absent()).
- *   2. Destinations that are not local mailboxes:
- *        - an address in another domain (remote, virtual): the whole recipient
- *          is deferred (4.3.0 "forwarding from alias_maps to ... is not
- *          implemented yet") before anything is delivered, so nothing is
- *          delivered twice and nothing is lost;
- *        - "|command", "/file", ":include:": bounced (5.3.0), as Postfix does
- *          when allow_mail_to_commands / allow_mail_to_files exclude them.
+ *   2. Several destinations, or one in another domain (virtual, remote):
+ *      forwarded as Postfix's local(8) does, as a new queue file (same sender
+ *      and parameters, one recipient per target, "Delivered-To: alias"
+ *      prepended), staged for the queue manager (qstore.h) and answered
+ *      "forwarded as ID". "|command", "/file", ":include:" are bounced (5.3.0),
+ *      as Postfix does when allow_mail_to_commands / allow_mail_to_files exclude
+ *      them; the other targets of the alias are still forwarded.
+ *      A recipient a forward produced goes to its mailbox without a second
+ *      expansion; any other recipient named in a Delivered-To: line is a loop
+ *      (5.4.6 "mail forwarding loop for ADDR").
  *   3. Each local user: getpwnam(); unknown: bounce 5.1.1 'unknown user: "x"'
  *      (Postfix's text). mailbox_command set: defer (not supported yet). The
  *      mailbox is $HOME/$home_mailbox (a trailing '/' means Maildir) or
@@ -39,10 +42,9 @@
  *   - root's own mailbox (uid 0, reached without an alias) is written as root,
  *     as Postfix does (default_privs only applies to files and commands,
  *     which Postern refuses).
- * A recipient whose aliases name several users gets one reply, the worst
- * outcome (deferred, then bounced, then delivered); a partly deferred alias
- * is delivered again to the users that succeeded at the retry (the queue
- * file holds one status per recipient: the qmgr limit stated in qmgr.c).
+ * Every target of a forwarded alias is a recipient of its own in the new
+ * queue file, so a deferred one delays nobody else and nobody gets a copy
+ * twice.
  * Not implemented: ~/.forward, mailbox_command, mailbox_size_limit,
  * allow_mail_to_commands/files (always "no").
  *

@@ -35,16 +35,21 @@
  * retried at the next start) and the replies in flight are awaited for up to
  * QMGR_STOP_SECONDS.
  *
- * Limit of this version (documented, not hidden): when an alias expands to
- * several addresses and only some of them are deferred, the whole queue-file
- * recipient is deferred and the addresses that succeeded are delivered again
- * at the retry (the queue file holds one status per original recipient).
+ * Exactly once: requests carry DLVPROTO_F_RECHECK for a message recovered
+ * after a crash (in active/ at start, or in incoming/ from before the start)
+ * and for a deferred recipient whose aliases give several addresses; the
+ * agent then looks for an earlier attempt's copy (docs/architecture.md).
+ * Forwarding: a local agent reply may name a staged forward (qstore.h): the
+ * recipient's mark, naming it, is synced at once, then the forward is released
+ * and taken; a deferred recipient's forwards are removed. At start every
+ * staged forward is released or removed by what its parent's mark says.
  * Datagrams come from any local user (public/qmgr): an unknown one is logged
  * and ignored, not fatal. A malformed reply from an agent is fatal.
  *
  * Runs in:  qmgr (mail_owner)
  * API:      qmgr_main()  -- see qmgr.h
- * Tests:    tests/e2e/test_delivery.py, tests/unit/test_qmgr_sched.c
+ * Tests:    tests/e2e/test_delivery.py, tests/e2e/test_crash.py, tests/e2e/test_local.py (forwarding),
+ *           tests/unit/test_qmgr_sched.c
  * Refs:     Postfix qmgr(8), qmgr/qmgr_active.c, qmgr_transport.c, bounce(8)
  */
 #include <errno.h>

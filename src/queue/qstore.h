@@ -43,8 +43,9 @@
  *
  * Recipient outcomes: qstore_mark_rcpt() overwrites the recipient's status
  * slot in place and fdatasync()s the file, so a crash after delivering
- * recipient 1 of 3 does not deliver recipient 1 again - unless the crash
- * came between the mailbox write and the mark (at-least-once, as Postfix).
+ * recipient 1 of 3 does not deliver recipient 1 again. A crash between the
+ * mailbox write and the mark leaves the recipient pending; the agents then
+ * find the earlier copy (DLVPROTO_F_RECHECK, maildir.h, mbox.h).
  *
  * Deleting a delivered file does not sync the directory: if the unlink is
  * lost in a crash, every recipient of the file that reappears is already
