@@ -263,9 +263,14 @@ static void log_alias_target(const struct dlvproto_request *q, const struct qsto
 static bool has_delivered_to(const struct qstore_msg *m, const char *addr)
 {
 	size_t n = m->env.content_size < HEADER_SCAN_MAX ? (size_t)m->env.content_size : HEADER_SCAN_MAX, i = 0;
-	char *h = xmalloc(n + 1);
-	ssize_t got = pread(m->fd, h, n, (off_t)m->env.content_offset);
+	char *h;
+	ssize_t got;
 	bool found = false;
+
+	if (*addr == '\0')
+		return false;
+	h = xmalloc(n + 1);
+	got = pread(m->fd, h, n, (off_t)m->env.content_offset);
 
 	n = got > 0 ? (size_t)got : 0;
 	h[n] = '\0';
