@@ -82,6 +82,7 @@
 #include "master/service.h"
 #include "queue/dlvproto.h"
 #include "queue/qmgr.h"
+#include "queue/qmgr_fwd.h"
 #include "queue/qmgr_sched.h"
 #include "queue/qmgr_sync.h"
 #include "queue/qmgr_transport.h"
@@ -103,9 +104,6 @@ static const struct transport_def {
 	{ "local", SERVICE_LOCAL_SOCKET, "local_destination_concurrency_limit", ADDR_CLASS_LOCAL },
 };
 #define NTRANSPORTS (sizeof(transport_defs) / sizeof(transport_defs[0]))
-
-/* forwards one queue-file recipient may produce in a pass: their names must fit in its mark's text */
-#define QMGR_FWD_MAX 8
 
 /* the state of one queue-file recipient during a pass */
 struct qrcpt {
@@ -310,12 +308,6 @@ static void job_check(struct qmgr *q, struct qjob *j)
 
 static void take(struct qmgr *q, enum qstore_queue from, const char *id);
 
-/* fwd_token - the words of a mark that name a forward: "forwarded as ID" */
-static void fwd_token(char *out, size_t size, const char *id)
-{
-	snprintf(out, size, "forwarded as %s", id);
-}
-
 /* fwd_discard - remove the forwards recipient i staged in this pass (it is deferred: the retry forwards again) */
 static void fwd_discard(struct qmgr *q, struct qjob *j, size_t i)
 {
@@ -338,17 +330,11 @@ static int fwd_mark(struct qmgr *q, struct qjob *j, size_t i, enum qfile_rcpt_st
 {
 	struct qrcpt *r = &j->rs[i];
 	struct buf text = BUF_INIT(0);
-	char tok[64];
 	const char *err;
 	size_t k;
 	int rc = 0;
 
-	for (k = 0; k < r->nfwd; k++) {
-		fwd_token(tok, sizeof(tok), r->fwd[k]);
-		buf_printf(&text, "%s%s", k ? "; " : "", tok);
-	}
-	if (!(r->nfwd == 1 && strcmp(r->worst.text, tok) == 0))
-		buf_printf(&text, "; %s", r->worst.text);
+	qmgr_fwd_text(&text, r->fwd, r->nfwd, r->worst.text);
 	if (qstore_mark_rcpt(j->m, i, st, r->worst.dsn, buf_cstr(&text), 0, &err) < 0) {
 		log_warn("%s: %s", j->m->id, err);
 		j->broken = true;
@@ -543,58 +529,6 @@ static void try_rcpt(struct qmgr *q, struct qjob *j, size_t i)
 	}
 	j->rs[i].examined = true;
 	rcpt_check(q, j, i);
-}
-
-/* fwd_named - is recipient n of the parent (looked for in every queue) done, with a mark naming id? */
-static bool fwd_named(struct qmgr *q, const struct qstore_fwd *f)
-{
-	static const enum qstore_queue where[] = { QSTORE_ACTIVE, QSTORE_INCOMING, QSTORE_DEFERRED, QSTORE_HOLD };
-	struct qstore_msg *m = NULL;
-	const char *err;
-	char tok[64];
-	bool named = false;
-	size_t k;
-
-	fwd_token(tok, sizeof(tok), f->id);
-	for (k = 0; k < sizeof(where) / sizeof(where[0]) && m == NULL; k++)
-		if (qstore_msg_open(&q->qs, where[k], f->parent, false, &m, &err) != QSTORE_OPEN_OK)
-			m = NULL;
-	if (m && f->n < m->env.nrcpt) {
-		const struct qfile_rcpt *r = &m->env.rcpts[f->n];
-
-		named = (r->status == QFILE_RCPT_DELIVERED || r->status == QFILE_RCPT_FAILED) && strstr(r->text, tok);
-	}
-	qstore_msg_close(&m);
-	return named;
-}
-
-/*
- * fwd_recover - at start: each staged forward is released when its parent's
- * mark names it (the crash came before the release), else removed (the mark
- * was never made durable: the parent's retry forwards again)
- */
-static void fwd_recover(struct qmgr *q)
-{
-	struct qstore_fwd *fw;
-	const char *err;
-	size_t n, i;
-
-	if (qstore_fwd_scan(&q->qs, &fw, &n, &err) < 0) {
-		log_warn("%s", err);
-		return;
-	}
-	for (i = 0; i < n; i++) {
-		bool named = fwd_named(q, &fw[i]);
-		int rc = named ? qstore_fwd_release(&q->qs, fw[i].id, fw[i].parent, fw[i].n, &err)
-			       : qstore_fwd_discard(&q->qs, fw[i].id, fw[i].parent, fw[i].n, &err);
-
-		if (rc < 0)
-			log_warn("%s: %s", fw[i].parent, err);
-		else
-			log_info("%s: forward %s %s after a restart", fw[i].parent, fw[i].id,
-				 named ? "released" : "removed (to be made again)");
-	}
-	free(fw);
 }
 
 /* take - bring q/id into active/ and start its deliveries */
@@ -858,7 +792,7 @@ int qmgr_main(struct cli *cli, int argc, char **argv)
 	event_add(sint, NULL);
 	log_info("daemon started (%zu virtual, %zu local deliveries at a time)", service_concurrency(q.cfg, transport_defs[0].limit_param),
 		 service_concurrency(q.cfg, transport_defs[1].limit_param));
-	fwd_recover(&q);
+	qmgr_fwd_recover(&q.qs);
 	run_queue(&q, QSTORE_ACTIVE, true);
 	on_timer(-1, 0, &q);
 	event_base_dispatch(q.evb);
