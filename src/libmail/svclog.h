@@ -3,8 +3,11 @@
  *
  * Every process of the mail system logs as "$syslog_name/SERVICE[pid]" to
  * maillog_file when it is set, else to syslog (facility mail), like Postfix.
- * Services also copy each line to stderr: under the master that is /dev/null,
- * when a service is run by hand (tests) the lines show.
+ * Services also copy each line to stderr (a service run by hand shows its
+ * lines; `postern start -f` shows them on the terminal), except when stderr
+ * is maillog_file itself: the daemonized master gives each service the log
+ * as its stderr, so that an error before logging is set up is not lost, and
+ * the copy would write every line twice.
  * Tests:    tests/e2e/test_master.py, tests/e2e/test_delivery.py (log lines)
  */
 #ifndef POSTERN_SVCLOG_H

@@ -72,12 +72,31 @@ int agent_prepend(struct buf *pre, const char *sender, const char *rcpt)
 	return 0;
 }
 
-/* agent_mailbox - Maildir for a trailing '/', else mbox */
-void agent_mailbox(const char *path, const struct buf *pre, struct qstore_msg *m, const struct dlv_owner *own,
-		   struct dlv_result *res)
+/* addr_hash - FNV-1a 64 of an address folded to lower case */
+static uint64_t addr_hash(const char *s)
 {
-	struct dlv_msg msg = { buf_cstr(pre), pre->len, m->fd, m->env.content_offset, m->env.content_size };
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		h ^= (c >= 'A' && c <= 'Z') ? (unsigned char)(c + 32) : c;
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+/* agent_mailbox - Maildir for a trailing '/', else mbox */
+void agent_mailbox(const char *path, const struct buf *pre, struct qstore_msg *m, const char *rcpt, bool recheck,
+		   const struct dlv_owner *own, struct dlv_result *res)
+{
+	char key[TIMEID_QUEUE_SIZE + 20];
+	struct dlv_msg msg = { buf_cstr(pre), pre->len, m->fd, m->env.content_offset, m->env.content_size,
+			       key, m->env.arrival_us, recheck };
 	size_t n = strlen(path);
+
+	/* one delivery: this queue file to this address (see maildir.h) */
+	snprintf(key, sizeof(key), "Q%sA%016llx", m->id, (unsigned long long)addr_hash(rcpt));
 
 	if (n && path[n - 1] == '/')
 		maildir_deliver(path, &msg, own, res);
@@ -130,6 +149,7 @@ static void handle_request(struct agent *a, int fd, const struct dlvproto_reques
 	rep.status = res.status == DLV_OK ? DLVPROTO_OK : res.status == DLV_DEFER ? DLVPROTO_DEFER : DLVPROTO_BOUNCE;
 	rep.dsn = res.dsn;
 	rep.text = res.text;
+	rep.forward_id = res.forward_id;
 	if (dlvproto_put_reply(&out, &rep) < 0)
 		panic("%s: cannot encode reply dsn=%s", a->name, res.dsn);
 	if (fd_write_all(fd, out.data, out.len) < 0)

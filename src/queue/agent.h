@@ -80,10 +80,13 @@ int agent_prepend(struct buf *pre, const char *sender, const char *rcpt);
 
 /*
  * agent_mailbox - deliver m (with the headers in pre) to path: a trailing '/'
- * means Maildir (maildir_deliver), else an mbox file (mbox_deliver). own may
- * be NULL. The caller has switched ids already. Fills res.
+ * means Maildir (maildir_deliver), else an mbox file (mbox_deliver). rcpt is
+ * the address written in Delivered-To: with m's queue id it is the delivery's
+ * identity (the Maildir name: Q<queue id>A<hash of rcpt>), so that recheck
+ * (DLVPROTO_F_RECHECK) finds an earlier attempt's copy instead of writing a
+ * second one. own may be NULL. The caller has switched ids already. Fills res.
  */
-void agent_mailbox(const char *path, const struct buf *pre, struct qstore_msg *m, const struct dlv_owner *own,
-		   struct dlv_result *res);
+void agent_mailbox(const char *path, const struct buf *pre, struct qstore_msg *m, const char *rcpt, bool recheck,
+		   const struct dlv_owner *own, struct dlv_result *res);
 
 #endif

@@ -24,6 +24,7 @@
 #ifndef POSTERN_DLV_H
 #define POSTERN_DLV_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -42,6 +43,15 @@ struct dlv_msg {
 	int fd;              /* the content: size bytes at offset of fd (pread: fd's offset is untouched) */
 	uint64_t offset;
 	uint64_t size;
+	/*
+	 * Idempotence (a retry must not store a second copy; see maildir.h and mbox.h).
+	 * key: NULL, or [0-9A-Za-z]{1,80} naming this delivery (queue id and recipient):
+	 * the Maildir file name is derived from key and arrival, so a retry finds it.
+	 * recheck: an earlier attempt may have stored the message: look for it first.
+	 */
+	const char *key;
+	uint64_t arrival_us;
+	bool recheck;
 };
 
 /* owner for files and directories the writer creates; (uid_t)-1: leave as created */
@@ -55,6 +65,8 @@ struct dlv_result {
 	char dsn[16];    /* "2.0.0", "4.2.0", "5.2.2", ... */
 	char text[600];  /* "delivered to maildir", "maildir delivery failed: ..." */
 	char where[512]; /* on success: the file written (Maildir) or appended to (mbox) */
+	bool found;      /* on success: an earlier attempt's copy was found, nothing was written */
+	char forward_id[33]; /* local forwarding: the queue id of the staged new message, else "" */
 };
 
 /*

@@ -120,15 +120,17 @@ int dlvproto_put_request(struct buf *b, const struct dlvproto_request *r)
 			 (uint8_t)r->rcpt };
 	int ok;
 
+	uint8_t fl = (uint8_t)r->flags;
+
 	if (!valid_id(r->queue_id, strlen(r->queue_id)) || !valid_qname(r->queue_name, strlen(r->queue_name)) ||
-	    r->rcpt >= DLVPROTO_RCPT_MAX)
+	    r->rcpt >= DLVPROTO_RCPT_MAX || (r->flags & ~(unsigned)DLVPROTO_F_MASK))
 		return -1;
 	if (frame_begin(b, TYPE_REQUEST, &start) < 0)
 		return -1;
 	ok = put_str(b, r->queue_id, strlen(r->queue_id), DLVPROTO_ID_MAX) == 0 &&
 	     put_str(b, r->queue_name, strlen(r->queue_name), DLVPROTO_QNAME_MAX) == 0 &&
 	     buf_append(b, n, 4) == 0 && put_str(b, r->addr, strlen(r->addr), DLVPROTO_ADDR_MAX) == 0 &&
-	     put_str(b, r->orig, strlen(r->orig), DLVPROTO_ADDR_MAX) == 0;
+	     put_str(b, r->orig, strlen(r->orig), DLVPROTO_ADDR_MAX) == 0 && buf_append(b, &fl, 1) == 0;
 	return frame_end(b, start, ok);
 }
 
@@ -139,14 +141,17 @@ int dlvproto_put_reply(struct buf *b, const struct dlvproto_reply *r)
 	uint8_t st = (uint8_t)r->status;
 	int ok;
 
-	if (!valid_status(r->status) || !valid_dsn(r->dsn, strlen(r->dsn), r->status))
+	const char *fwd = r->forward_id ? r->forward_id : "";
+
+	if (!valid_status(r->status) || !valid_dsn(r->dsn, strlen(r->dsn), r->status) ||
+	    (*fwd && !valid_id(fwd, strlen(fwd))))
 		return -1;
 	if (tn > DLVPROTO_TEXT_MAX)
 		tn = DLVPROTO_TEXT_MAX;
 	if (frame_begin(b, TYPE_REPLY, &start) < 0)
 		return -1;
 	ok = buf_append(b, &st, 1) == 0 && put_str(b, r->dsn, strlen(r->dsn), DLVPROTO_DSN_MAX) == 0 &&
-	     put_str(b, r->text, tn, DLVPROTO_TEXT_MAX) == 0;
+	     put_str(b, r->text, tn, DLVPROTO_TEXT_MAX) == 0 && put_str(b, fwd, strlen(fwd), DLVPROTO_ID_MAX) == 0;
 	return frame_end(b, start, ok);
 }
 
@@ -256,6 +261,7 @@ int dlvproto_get_request(const uint8_t *body, size_t n, struct arena *a, struct 
 			 const char **error_r)
 {
 	struct reader r = { body, n, 0, NULL };
+	uint8_t fl;
 	size_t len;
 
 	if (get_head(&r, TYPE_REQUEST) < 0)
@@ -279,7 +285,15 @@ int dlvproto_get_request(const uint8_t *body, size_t n, struct arena *a, struct 
 		goto bad;
 	}
 	if (get_str(&r, a, DLVPROTO_ADDR_MAX, &q->addr, &len, "bad address") < 0 ||
-	    get_str(&r, a, DLVPROTO_ADDR_MAX, &q->orig, &len, "bad original address") < 0 || get_end(&r) < 0)
+	    get_str(&r, a, DLVPROTO_ADDR_MAX, &q->orig, &len, "bad original address") < 0 ||
+	    get_u8(&r, &fl, "missing flags") < 0)
+		goto bad;
+	if (fl & ~DLVPROTO_F_MASK) {
+		r.error = "unknown flags";
+		goto bad;
+	}
+	q->flags = fl;
+	if (get_end(&r) < 0)
 		goto bad;
 	return 0;
 bad:
@@ -308,7 +322,14 @@ int dlvproto_get_reply(const uint8_t *body, size_t n, struct arena *a, struct dl
 		r.error = "bad dsn code";
 		goto bad;
 	}
-	if (get_str(&r, a, DLVPROTO_TEXT_MAX, &p->text, &len, "bad text") < 0 || get_end(&r) < 0)
+	if (get_str(&r, a, DLVPROTO_TEXT_MAX, &p->text, &len, "bad text") < 0 ||
+	    get_str(&r, a, DLVPROTO_ID_MAX, &p->forward_id, &len, "bad forward id") < 0)
+		goto bad;
+	if (len && !valid_id(p->forward_id, len)) {
+		r.error = "bad forward id";
+		goto bad;
+	}
+	if (get_end(&r) < 0)
 		goto bad;
 	return 0;
 bad:

@@ -9,8 +9,9 @@
  *     body: u8 type ('Q' request, 'A' reply), u8 version (DLVPROTO_VERSION), fields
  *
  *     request 'Q': str queue id, str queue name, u32 recipient index,
- *                  str final address, str original address
- *     reply   'A': u8 status ('O' ok, 'D' defer, 'B' bounce), str DSN code, str text
+ *                  str final address, str original address, u8 flags
+ *     reply   'A': u8 status ('O' ok, 'D' defer, 'B' bounce), str DSN code, str text,
+ *                  str forward queue id ("" or the id of a staged forward: qstore.h)
  *
  * A "str" is a u16 big-endian length and that many bytes, never NUL. Every field
  * has a bound (DLVPROTO_*_MAX), identifiers and codes have a grammar (queue id
@@ -35,7 +36,7 @@
 #include "lib/arena.h"
 #include "lib/buf.h"
 
-#define DLVPROTO_VERSION 1
+#define DLVPROTO_VERSION 2
 #define DLVPROTO_FRAME_MAX 4096 /* largest body */
 #define DLVPROTO_ID_MAX 32      /* queue id (QFILE_ID_MAX) */
 #define DLVPROTO_QNAME_MAX 16
@@ -43,6 +44,15 @@
 #define DLVPROTO_DSN_MAX 11     /* "5.999.999" */
 #define DLVPROTO_TEXT_MAX 600   /* reply text (struct dlv_result.text) */
 #define DLVPROTO_RCPT_MAX 100000u
+
+/*
+ * Request flags. RECHECK: this recipient may have been delivered already (its
+ * message was recovered after a crash, or an earlier pass delivered part of
+ * its aliases): the agent looks for the copy an earlier attempt left before it
+ * writes another (maildir.h, mbox.h).
+ */
+#define DLVPROTO_F_RECHECK 0x1
+#define DLVPROTO_F_MASK 0x1
 
 enum dlvproto_status {
 	DLVPROTO_OK = 'O',     /* delivered: 2.x.x */
@@ -56,12 +66,15 @@ struct dlvproto_request {
 	uint32_t rcpt;          /* index in the queue file's recipients */
 	const char *addr;       /* final address (after virtual_alias_maps) */
 	const char *orig;       /* the address as received */
+	unsigned flags;         /* DLVPROTO_F_* */
 };
 
 struct dlvproto_reply {
 	enum dlvproto_status status;
 	const char *dsn;  /* "2.0.0", "4.2.0", "5.1.1", ... */
 	const char *text; /* "delivered to maildir", ... */
+	const char *forward_id; /* "" or a queue id staged by the agent (local forwarding): the
+				 * queue manager releases it once this recipient's mark is durable */
 };
 
 /*

@@ -12,13 +12,16 @@
  *      and how to build it - except the untouched default hash:/etc/aliases
  *      on a system with neither /etc/aliases nor /etc/aliases.db, which is an
  *      empty table (alias_default_absent()).
- *   2. Destinations that are not local mailboxes:
- *        - an address in another domain (remote, virtual): the whole recipient
- *          is deferred (4.3.0 "forwarding from alias_maps to ... is not
- *          implemented yet") before anything is delivered, so nothing is
- *          delivered twice and nothing is lost;
- *        - "|command", "/file", ":include:": bounced (5.3.0), as Postfix does
- *          when allow_mail_to_commands / allow_mail_to_files exclude them.
+ *   2. Several destinations, or one in another domain (virtual, remote):
+ *      forwarded as Postfix's local(8) does, as a new queue file (same sender
+ *      and parameters, one recipient per target, "Delivered-To: alias"
+ *      prepended), staged for the queue manager (qstore.h) and answered
+ *      "forwarded as ID". "|command", "/file", ":include:" are bounced (5.3.0),
+ *      as Postfix does when allow_mail_to_commands / allow_mail_to_files exclude
+ *      them; the other targets of the alias are still forwarded.
+ *      A recipient a forward produced goes to its mailbox without a second
+ *      expansion; any other recipient named in a Delivered-To: line is a loop
+ *      (5.4.6 "mail forwarding loop for ADDR").
  *   3. Each local user: getpwnam(); unknown: bounce 5.1.1 'unknown user: "x"'
  *      (Postfix's text). mailbox_command set: defer (not supported yet). The
  *      mailbox is $HOME/$home_mailbox (a trailing '/' means Maildir) or
@@ -39,10 +42,9 @@
  *   - root's own mailbox (uid 0, reached without an alias) is written as root,
  *     as Postfix does (default_privs only applies to files and commands,
  *     which Postern refuses).
- * A recipient whose aliases name several users gets one reply, the worst
- * outcome (deferred, then bounced, then delivered); a partly deferred alias
- * is delivered again to the users that succeeded at the retry (the queue
- * file holds one status per recipient: the qmgr limit stated in qmgr.c).
+ * Every target of a forwarded alias is a recipient of its own in the new
+ * queue file, so a deferred one delays nobody else and nobody gets a copy
+ * twice.
  * Not implemented: ~/.forward, mailbox_command, mailbox_size_limit,
  * allow_mail_to_commands/files (always "no").
  *
@@ -57,6 +59,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -70,6 +73,7 @@
 #include "libmail/aliases.h"
 #include "libmail/config.h"
 #include "libmail/dict.h"
+#include "libmail/msghdr.h"
 #include "libmail/resolve.h"
 #include "master/service.h"
 #include "queue/agent.h"
@@ -176,7 +180,7 @@ static int create_owned(const char *path, uid_t uid, gid_t gid)
 }
 
 /* deliver_user - one local user's mailbox */
-static void deliver_user(struct lagent *l, const char *user, const char *rcpt, struct qstore_msg *m,
+static void deliver_user(struct lagent *l, const char *user, const char *rcpt, bool recheck, struct qstore_msg *m,
 			 struct dlv_result *res)
 {
 	struct buf path = BUF_INIT(4096), pre = BUF_INIT(8192);
@@ -233,7 +237,7 @@ static void deliver_user(struct lagent *l, const char *user, const char *rcpt, s
 			goto out;
 		}
 	}
-	agent_mailbox(buf_cstr(&path), &pre, m, &own, res);
+	agent_mailbox(buf_cstr(&path), &pre, m, rcpt, recheck, &own, res);
 	if (l->ag->root && !as_root)
 		agent_restore_eids();
 out:
@@ -253,29 +257,230 @@ static void log_alias_target(const struct dlvproto_request *q, const struct qsto
 		 one->status == DLV_OK ? "sent" : one->status == DLV_DEFER ? "deferred" : "bounced", one->text);
 }
 
-/* worse - keep the worst of two outcomes (defer > bounce > ok) */
-static void worse(struct dlv_result *acc, const struct dlv_result *one)
+#define HEADER_SCAN_MAX (64 * 1024) /* Delivered-To: lines are searched in this much of the header */
+
+/* has_delivered_to - does m's header carry "Delivered-To: addr" (case folded)? */
+static bool has_delivered_to(const struct qstore_msg *m, const char *addr)
 {
-	if (one->status == DLV_DEFER || (one->status == DLV_BOUNCE && acc->status == DLV_OK))
-		*acc = *one;
+	size_t n = m->env.content_size < HEADER_SCAN_MAX ? (size_t)m->env.content_size : HEADER_SCAN_MAX, i = 0;
+	char *h;
+	ssize_t got;
+	bool found = false;
+
+	if (*addr == '\0')
+		return false;
+	h = xmalloc(n + 1);
+	got = pread(m->fd, h, n, (off_t)m->env.content_offset);
+
+	n = got > 0 ? (size_t)got : 0;
+	h[n] = '\0';
+	while (i < n && !found && h[i] != '\n') {
+		char *eol = memchr(h + i, '\n', n - i), *v;
+		size_t end = eol ? (size_t)(eol - h) : n, vlen;
+
+		if (end - i > 13 && strncasecmp(h + i, "Delivered-To:", 13) == 0) {
+			v = h + i + 13;
+			vlen = end - i - 13;
+			while (vlen && (*v == ' ' || *v == '\t'))
+				v++, vlen--;
+			while (vlen && (v[vlen - 1] == ' ' || v[vlen - 1] == '\t' || v[vlen - 1] == '\r'))
+				vlen--;
+			found = vlen == strlen(addr) && strncasecmp(v, addr, vlen) == 0;
+		}
+		i = end + 1;
+	}
+	free(h);
+	return found;
 }
 
-/* deliver - one recipient: aliases, then each mailbox */
+/* fwd_content - the new message: Delivered-To: (loop protection) and the original content */
+static int fwd_content(struct qstore_file *f, const struct qstore_msg *m, const char *alias, const char **err)
+{
+	struct buf hdr = BUF_INIT(2048);
+	char chunk[65536];
+	uint64_t off = m->env.content_offset, left = m->env.content_size;
+	int rc = 0;
+
+	if (msghdr_delivered_to(&hdr, alias) < 0 || qstore_append(f, hdr.data, hdr.len, err) < 0)
+		rc = -1;
+	buf_free(&hdr);
+	while (rc == 0 && left > 0) {
+		ssize_t r = pread(m->fd, chunk, left < sizeof(chunk) ? (size_t)left : sizeof(chunk), (off_t)off);
+
+		if (r <= 0) {
+			*err = r == 0 ? "queue file shorter than its envelope" : strerror(errno);
+			return -1;
+		}
+		if (qstore_append(f, chunk, (size_t)r, err) < 0)
+			return -1;
+		off += (uint64_t)r;
+		left -= (uint64_t)r;
+	}
+	return rc;
+}
+
+/*
+ * forward - resubmit the alias's targets as a new message (Postfix local(8)
+ * forwarding): same sender and parameters, each target its own recipient
+ * (orig: the alias address), "Delivered-To: alias" prepended. The file is
+ * staged (qstore.h): the queue manager makes it visible once this
+ * recipient's mark "forwarded as ID" is durable. Written as mail_owner (the
+ * queue manager must be able to mark it). 0 with id, or -1 with res set.
+ */
+static int forward(struct lagent *l, const struct dlvproto_request *q, const struct qstore_msg *m,
+		   const char *alias, char *const *targets, size_t n, char id[TIMEID_QUEUE_SIZE],
+		   struct dlv_result *res)
+{
+	const struct qfile_rcpt *orig = &m->env.rcpts[q->rcpt];
+	struct qfile_env env;
+	struct qstore_file *f = NULL;
+	const char *err = "";
+	size_t i;
+	int rc = -1;
+
+	memset(&env, 0, sizeof(env));
+	env.sender = m->env.sender;
+	env.client = (struct qfile_client){ "", "localhost", "", "local", "" };
+	env.params = m->env.params;
+	if (l->ag->root && agent_set_eids(l->ag->owner_uid, l->ag->owner_gid) < 0) {
+		dlv_set(res, "4.3.0", "cannot switch to mail_owner: %s", strerror(errno));
+		agent_restore_eids();
+		return -1;
+	}
+	if (qstore_begin(&l->ag->qs, &env, &f, &err) < 0)
+		goto out;
+	for (i = 0; i < n; i++) {
+		struct qfile_rcpt r;
+
+		memset(&r, 0, sizeof(r));
+		r.orig = alias;
+		r.addr = targets[i];
+		r.orcpt = orig->orcpt;
+		r.notify = orig->notify;
+		r.status = QFILE_RCPT_PENDING;
+		r.text = "";
+		if (qstore_add_rcpt(f, &r, &err) < 0)
+			goto out;
+	}
+	if (fwd_content(f, m, alias, &err) < 0 || qstore_finish(f, &err) < 0 ||
+	    qstore_stage(f, m->id, q->rcpt, &err) < 0)
+		goto out;
+	snprintf(id, TIMEID_QUEUE_SIZE, "%s", qstore_file_id(f));
+	rc = 0;
+out:
+	if (rc < 0)
+		dlv_set(res, "4.3.0", "cannot forward to the targets of alias %s: %s", alias, err);
+	qstore_file_free(&f);
+	if (l->ag->root)
+		agent_restore_eids();
+	return rc;
+}
+
+/* refused - the outcome for a destination local(8) will not deliver to */
+static bool refused(const struct alias_dest *d, const char *local, struct dlv_result *res)
+{
+	const char *via = d->via ? d->via : local;
+
+	switch (d->kind) {
+	case ALIAS_DEST_USER:
+	case ALIAS_DEST_REMOTE:
+		return false;
+	case ALIAS_DEST_COMMAND:
+		dlv_set(res, "5.3.0", "delivery to commands from alias_maps is not allowed (\"%s\" in alias \"%s\")",
+			d->text, via);
+		return true;
+	case ALIAS_DEST_FILE:
+		dlv_set(res, "5.3.0", "delivery to files from alias_maps is not allowed (\"%s\" in alias \"%s\")", d->text,
+			via);
+		return true;
+	case ALIAS_DEST_INCLUDE:
+		dlv_set(res, "5.3.0", ":include: in alias_maps is not supported (\"%s\" in alias \"%s\")", d->text, via);
+		return true;
+	}
+	panic("local: bad alias destination kind %d", (int)d->kind);
+}
+
+/* fan_out - several targets, or a non-local one: forward them as one new message */
+static void fan_out(struct lagent *l, const struct dlvproto_request *q, struct qstore_msg *m, const char *local,
+		    const char *domain, const struct alias_list *dests, struct dlv_result *res)
+{
+	char **targets = xcalloc(dests->n, sizeof(*targets)), id[TIMEID_QUEUE_SIZE];
+	char *alias = xstrdup(q->addr);
+	struct dlv_result bad;
+	size_t i, n = 0;
+
+	memset(&bad, 0, sizeof(bad));
+	str_lower_ascii(alias, strlen(alias));
+	for (i = 0; i < dests->n; i++) {
+		const struct alias_dest *d = &dests->v[i];
+
+		if (refused(d, local, &bad))
+			continue;
+		targets[n] = d->kind == ALIAS_DEST_USER ? xasprintf("%s@%s", d->text, domain) : xstrdup(d->text);
+		str_lower_ascii(targets[n], strlen(targets[n]));
+		n++;
+	}
+	if (n == 0) {
+		*res = bad; /* nothing deliverable: the (last) refusal */
+	} else if (forward(l, q, m, alias, targets, n, id, res) == 0) {
+		if (bad.status == DLV_BOUNCE)
+			dlv_set(res, bad.dsn, "%.400s; the other targets: forwarded as %s", bad.text, id);
+		else
+			dlv_set(res, "2.0.0", "forwarded as %s", id);
+		snprintf(res->forward_id, sizeof(res->forward_id), "%s", id);
+	}
+	for (i = 0; i < n; i++)
+		free(targets[i]);
+	free(targets);
+	free(alias);
+}
+
+/*
+ * deliver - one recipient: aliases, then the mailbox. A recipient that a
+ * forward produced (the queue-file recipient is unchanged by virtual aliases
+ * and its original address, the alias, is in a Delivered-To: line) is a final
+ * target: its mailbox, no second alias expansion ("john: john, jane" keeps a
+ * copy for john; a loop back to the alias ends at its mailbox or bounces).
+ */
 static void deliver(struct agent *ag, const struct dlvproto_request *q, struct qstore_msg *m,
 		    struct dlv_result *res)
 {
 	struct lagent *l = ag->ctx;
 	struct alias_hooks h = { hook_lookup, hook_classify, l };
 	struct alias_list dests;
+	const struct qfile_rcpt *qr = &m->env.rcpts[q->rcpt];
 	const char *at = strrchr(q->addr, '@'), *err;
 	char *local = at ? xstrndup(q->addr, (size_t)(at - q->addr)) : xstrdup(q->addr);
 	const char *domain = at ? at + 1 : "";
-	struct addr_keys k;
-	size_t i;
+	bool recheck = q->flags & DLVPROTO_F_RECHECK;
 
 	if (*local == '\0' || strchr(local, '@') != NULL) {
 		/* a routed local part ("a@b"@here) or an empty one: no such user, never forwarded */
 		dlv_set(res, "5.1.1", "unknown user: \"%s\"", local);
+		free(local);
+		return;
+	}
+	if (strcasecmp(qr->addr, q->addr) == 0 && has_delivered_to(m, qr->orig)) {
+		struct addr_keys k;
+		char *rcpt = xstrdup(q->addr);
+
+		addr_lookup_keys(local, l->delims, &k);
+		str_lower_ascii(rcpt, strlen(rcpt));
+		deliver_user(l, k.key[k.n - 1], rcpt, recheck, m, res);
+		if (res->status == DLV_BOUNCE && strcmp(res->dsn, "5.1.1") == 0 && has_delivered_to(m, q->addr))
+			dlv_set(res, "5.4.6", "mail forwarding loop for %s", rcpt);
+		addr_keys_free(&k);
+		free(rcpt);
+		free(local);
+		return;
+	}
+	if (has_delivered_to(m, q->addr)) {
+		/* this message went through this address already (a forward came back): Postfix's loop check */
+		char *rcpt = xstrdup(q->addr);
+
+		str_lower_ascii(rcpt, strlen(rcpt));
+		dlv_set(res, "5.4.6", "mail forwarding loop for %s", rcpt);
+		free(rcpt);
 		free(local);
 		return;
 	}
@@ -290,57 +495,25 @@ static void deliver(struct agent *ag, const struct dlvproto_request *q, struct q
 	if (dests.n == 0) {
 		/* cannot happen (aliases.h: a name always leads somewhere); never reply without an outcome */
 		dlv_set(res, "4.3.0", "alias_maps: \"%s\" expands to nothing", local);
-		goto out;
-	}
-	for (i = 0; i < dests.n; i++)
-		if (dests.v[i].kind == ALIAS_DEST_REMOTE) {
-			dlv_set(res, "4.3.0",
-				"forwarding from alias_maps to <%s> (alias \"%s\") is not implemented yet: "
-				"only local users can be alias targets",
-				dests.v[i].text, dests.v[i].via ? dests.v[i].via : local);
-			goto out;
-		}
-	addr_lookup_keys(local, l->delims, &k);
-	for (i = 0; i < dests.n; i++) {
-		const struct alias_dest *d = &dests.v[i];
-		struct dlv_result one;
+	} else if (dests.n > 1 || dests.v[0].kind == ALIAS_DEST_REMOTE) {
+		fan_out(l, q, m, local, domain, &dests, res);
+	} else if (!refused(&dests.v[0], local, res)) {
+		/* one local user: the recipient itself keeps its address, a user reached through an alias is user@domain */
+		const struct alias_dest *d = &dests.v[0];
+		struct addr_keys k;
+		bool self;
+		char *rcpt;
 
-		memset(&one, 0, sizeof(one));
-		switch (d->kind) {
-		case ALIAS_DEST_USER: {
-			/* the recipient itself keeps its address; a user reached through an alias is user@domain */
-			bool self = d->via == NULL && strcmp(d->text, k.key[k.n - 1]) == 0;
-			char *rcpt = self ? xstrdup(q->addr) : xasprintf("%s@%s", d->text, domain);
-
-			str_lower_ascii(rcpt, strlen(rcpt)); /* local(8) CASE FOLDING */
-			deliver_user(l, d->text, rcpt, m, &one);
-			if (!self)
-				log_alias_target(q, m, rcpt, &one);
-			free(rcpt);
-			break;
-		}
-		case ALIAS_DEST_COMMAND:
-			dlv_set(&one, "5.3.0", "delivery to commands from alias_maps is not allowed (\"%s\" in alias \"%s\")",
-				d->text, d->via ? d->via : local);
-			break;
-		case ALIAS_DEST_FILE:
-			dlv_set(&one, "5.3.0", "delivery to files from alias_maps is not allowed (\"%s\" in alias \"%s\")",
-				d->text, d->via ? d->via : local);
-			break;
-		case ALIAS_DEST_INCLUDE:
-			dlv_set(&one, "5.3.0", ":include: in alias_maps is not supported (\"%s\" in alias \"%s\")",
-				d->text, d->via ? d->via : local);
-			break;
-		case ALIAS_DEST_REMOTE:
-			panic("local: remote destination after the check");
-		}
-		if (i == 0)
-			*res = one; /* all delivered: the first delivery's text ("delivered to maildir") */
-		else
-			worse(res, &one);
+		addr_lookup_keys(local, l->delims, &k);
+		self = d->via == NULL && strcmp(d->text, k.key[k.n - 1]) == 0;
+		rcpt = self ? xstrdup(q->addr) : xasprintf("%s@%s", d->text, domain);
+		str_lower_ascii(rcpt, strlen(rcpt)); /* local(8) CASE FOLDING */
+		deliver_user(l, d->text, rcpt, recheck, m, res);
+		if (!self)
+			log_alias_target(q, m, rcpt, res);
+		addr_keys_free(&k);
+		free(rcpt);
 	}
-	addr_keys_free(&k);
-out:
 	alias_list_free(&dests);
 	free(local);
 }

@@ -13,6 +13,15 @@
  * \072 (maildir(5)), and S= is the exact byte size of the stored file (prepended
  * headers + content), which Dovecot uses instead of stat().
  *
+ * Keyed deliveries (msg->key, the agents' "Q<queue id>A<recipient hash>"):
+ * the name in new/ is <arrival secs>.K<key>.<host>,S=<size>, the same for
+ * every attempt of that delivery (still unique: one queue id per message and
+ * host), and tmp/ gets <arrival secs>.K<key>P<pid>Q<n>.<host>,S=<size>. The
+ * rename into new/ never replaces: finding the name taken means an earlier
+ * attempt stored it (DLV_OK, res->found). With msg->recheck the delivery first
+ * looks for "<arrival secs>.K<key>." in new/ and cur/ (moved and flagged by a
+ * reader), and removes an interrupted attempt's "<...K<key>P..." in tmp/.
+ *
  * No uid switching here: call as the mailbox owner, or as root with owner set
  * so that created directories and the file are given to it.
  *

@@ -28,6 +28,13 @@
  * when someone holds the mailbox past the retries; write errors 4.2.0 / 4.3.0
  * (disk full) / 5.2.2 (quota, file too large).
  *
+ * With msg->recheck (a retry that may follow a delivery) the mbox, opened
+ * read-write, is first searched for this delivery's exact bytes: found, it is
+ * DLV_OK "delivered to mailbox (the copy of an earlier attempt)" with
+ * res->found and nothing is written; found cut short at the end of the file
+ * (an attempt killed while appending), the file is truncated back to it and
+ * the message appended whole.
+ *
  * No uid switching here: call as the mailbox owner, or as root with owner set
  * so that a created mailbox is given to it.
  *

@@ -35,16 +35,21 @@
  * retried at the next start) and the replies in flight are awaited for up to
  * QMGR_STOP_SECONDS.
  *
- * Limit of this version (documented, not hidden): when an alias expands to
- * several addresses and only some of them are deferred, the whole queue-file
- * recipient is deferred and the addresses that succeeded are delivered again
- * at the retry (the queue file holds one status per original recipient).
+ * Exactly once: requests carry DLVPROTO_F_RECHECK for a message recovered
+ * after a crash (in active/ at start, or in incoming/ from before the start)
+ * and for a deferred recipient whose aliases give several addresses; the
+ * agent then looks for an earlier attempt's copy (docs/architecture.md).
+ * Forwarding: a local agent reply may name a staged forward (qstore.h): the
+ * recipient's mark, naming it, is synced at once, then the forward is released
+ * and taken; a deferred recipient's forwards are removed. At start every
+ * staged forward is released or removed by what its parent's mark says.
  * Datagrams come from any local user (public/qmgr): an unknown one is logged
  * and ignored, not fatal. A malformed reply from an agent is fatal.
  *
  * Runs in:  qmgr (mail_owner)
  * API:      qmgr_main()  -- see qmgr.h
- * Tests:    tests/e2e/test_delivery.py, tests/unit/test_qmgr_sched.c
+ * Tests:    tests/e2e/test_delivery.py, tests/e2e/test_crash.py, tests/e2e/test_local.py (forwarding),
+ *           tests/unit/test_qmgr_sched.c
  * Refs:     Postfix qmgr(8), qmgr/qmgr_active.c, qmgr_transport.c, bounce(8)
  */
 #include <errno.h>
@@ -77,6 +82,7 @@
 #include "master/service.h"
 #include "queue/dlvproto.h"
 #include "queue/qmgr.h"
+#include "queue/qmgr_fwd.h"
 #include "queue/qmgr_sched.h"
 #include "queue/qmgr_sync.h"
 #include "queue/qmgr_transport.h"
@@ -104,6 +110,8 @@ struct qrcpt {
 	size_t pending;        /* final addresses without an outcome yet */
 	bool examined;         /* every final address is known (submitted or decided) */
 	struct qoutcome worst; /* worst outcome so far */
+	char fwd[QMGR_FWD_MAX][TIMEID_QUEUE_SIZE]; /* forwards staged by the local agent (qstore.h) */
+	size_t nfwd;
 };
 
 /* one message in active/ */
@@ -114,6 +122,7 @@ struct qjob {
 	size_t pending;          /* deliveries and mark syncs not done yet */
 	bool examining;          /* still expanding its recipients */
 	bool broken;             /* a mark failed or a delivery was dropped: do not finish, leave the file in active/ */
+	bool recovered;          /* an earlier queue manager may have delivered some of it: DLVPROTO_F_RECHECK */
 	struct valias_list seen; /* the final addresses of this pass */
 };
 
@@ -131,6 +140,7 @@ struct qmgr {
 	struct qjob *jobs;
 	size_t njobs, max_jobs;
 	bool backlog;  /* a message was left in incoming/ because of max_jobs */
+	time_t started; /* files older than this may have been handled by an earlier queue manager */
 	bool stopping;
 };
 
@@ -296,6 +306,53 @@ static void job_check(struct qmgr *q, struct qjob *j)
 	job_free(q, j);
 }
 
+static void take(struct qmgr *q, enum qstore_queue from, const char *id);
+
+/* fwd_discard - remove the forwards recipient i staged in this pass (it is deferred: the retry forwards again) */
+static void fwd_discard(struct qmgr *q, struct qjob *j, size_t i)
+{
+	struct qrcpt *r = &j->rs[i];
+	const char *err;
+	size_t k;
+
+	for (k = 0; k < r->nfwd; k++)
+		if (qstore_fwd_discard(&q->qs, r->fwd[k], j->m->id, i, &err) < 0)
+			log_warn("%s: %s", j->m->id, err);
+	r->nfwd = 0;
+}
+
+/*
+ * fwd_mark - recipient i forwarded: its mark names every forward first (the
+ * text is cut at QFILE_TEXT_MAX), synced here, then the forwards are released
+ * and taken. 0, or -1 (the job is broken; recovery at the next start decides).
+ */
+static int fwd_mark(struct qmgr *q, struct qjob *j, size_t i, enum qfile_rcpt_status st)
+{
+	struct qrcpt *r = &j->rs[i];
+	struct buf text = BUF_INIT(0);
+	const char *err;
+	size_t k;
+	int rc = 0;
+
+	qmgr_fwd_text(&text, r->fwd, r->nfwd, r->worst.text);
+	if (qstore_mark_rcpt(j->m, i, st, r->worst.dsn, buf_cstr(&text), 0, &err) < 0) {
+		log_warn("%s: %s", j->m->id, err);
+		j->broken = true;
+		rc = -1;
+	}
+	buf_free(&text);
+	for (k = 0; rc == 0 && k < r->nfwd; k++) {
+		if (qstore_fwd_release(&q->qs, r->fwd[k], j->m->id, i, &err) < 0) {
+			log_warn("%s: %s", j->m->id, err); /* staged and named: the next start releases it */
+			j->broken = true;
+			continue;
+		}
+		take(q, QSTORE_INCOMING, r->fwd[k]);
+	}
+	r->nfwd = 0;
+	return rc;
+}
+
 /* rcpt_check - mark recipient i once all its final addresses have an outcome; the sync follows */
 static void rcpt_check(struct qmgr *q, struct qjob *j, size_t i)
 {
@@ -308,6 +365,12 @@ static void rcpt_check(struct qmgr *q, struct qjob *j, size_t i)
 	if (!r->examined || r->pending)
 		return;
 	st = o->st == DLVPROTO_OK ? QFILE_RCPT_DELIVERED : o->st == DLVPROTO_DEFER ? QFILE_RCPT_DEFERRED : QFILE_RCPT_FAILED;
+	if (r->nfwd && st == QFILE_RCPT_DEFERRED)
+		fwd_discard(q, j, i);
+	if (r->nfwd) {
+		(void)fwd_mark(q, j, i, st);
+		return;
+	}
 	if (qstore_mark_rcpt(j->m, i, st, o->dsn, o->text, QSTORE_MARK_NOSYNC, &err) < 0) {
 		/* cannot record: leave the file in active/; it is retried at the next start */
 		log_warn("%s: %s", j->m->id, err);
@@ -360,10 +423,26 @@ static void on_done(struct qtransport *t, struct qdlv *d, const struct qoutcome 
 	struct qmgr *q = arg;
 	struct qjob *j = d->owner;
 
+	struct qrcpt *r = &j->rs[d->rcpt];
+	struct qoutcome over;
+
 	(void)t;
 	if (!agent_logged)
 		log_outcome(j->m->id, d->rq.addr, d->rq.orig, j->m->env.arrival_us, o);
-	merge(&j->rs[d->rcpt].worst, o);
+	if (*o->forward_id) {
+		if (r->nfwd < QMGR_FWD_MAX && strlen(o->forward_id) == TIMEID_QUEUE_LEN) {
+			memcpy(r->fwd[r->nfwd++], o->forward_id, TIMEID_QUEUE_SIZE);
+		} else {
+			const char *err;
+
+			/* its name would not fit in the mark: drop it, and defer (the retry forwards again) */
+			if (qstore_fwd_discard(&q->qs, o->forward_id, j->m->id, d->rcpt, &err) < 0)
+				log_warn("%s: %s", j->m->id, err);
+			qtransport_set_outcome(&over, DLVPROTO_DEFER, "4.3.0", "too many forwards for one recipient");
+			o = &over;
+		}
+	}
+	merge(&r->worst, o);
 	j->rs[d->rcpt].pending--;
 	j->pending--;
 	rcpt_check(q, j, d->rcpt);
@@ -386,7 +465,7 @@ static void on_drop(struct qdlv *d, void *arg)
 }
 
 /* try_address - route one final address: submit it to a transport, or decide here */
-static void try_address(struct qmgr *q, struct qjob *j, size_t i, const char *final)
+static void try_address(struct qmgr *q, struct qjob *j, size_t i, const char *final, unsigned flags)
 {
 	struct route_addr ra;
 	struct qoutcome o;
@@ -403,7 +482,7 @@ static void try_address(struct qmgr *q, struct qjob *j, size_t i, const char *fi
 				struct qdlv *d = xcalloc(1, sizeof(*d));
 
 				d->rq = (struct dlvproto_request){ j->m->id, qstore_queue_name(QSTORE_ACTIVE), (uint32_t)i,
-								   ra.address, r->orig };
+								   ra.address, r->orig, flags };
 				ra.address = NULL; /* now the delivery's */
 				d->owner = j;
 				d->rcpt = i;
@@ -436,8 +515,17 @@ static void try_rcpt(struct qmgr *q, struct qjob *j, size_t i)
 		qtransport_set_outcome(&j->rs[i].worst, DLVPROTO_DEFER, "4.3.0", err);
 		log_outcome(j->m->id, r->addr, r->orig, j->m->env.arrival_us, &j->rs[i].worst);
 	} else {
+		/*
+		 * Recheck (the agent looks for an earlier copy before writing one) when a
+		 * crash may have come between a delivery and its mark, or when an earlier
+		 * pass deferred this recipient while delivering some of its addresses.
+		 */
+		unsigned flags = j->recovered || (r->status == QFILE_RCPT_DEFERRED && j->seen.n - before > 1)
+					 ? DLVPROTO_F_RECHECK
+					 : 0;
+
 		for (k = before; k < j->seen.n; k++)
-			try_address(q, j, i, j->seen.v[k].address);
+			try_address(q, j, i, j->seen.v[k].address, flags);
 	}
 	j->rs[i].examined = true;
 	rcpt_check(q, j, i);
@@ -479,6 +567,13 @@ static void take(struct qmgr *q, enum qstore_queue from, const char *id)
 			 (unsigned long long)m->env.content_size, m->env.nrcpt);
 	j = xcalloc(1, sizeof(*j));
 	j->m = m;
+	{
+		struct stat st;
+
+		/* in active/ at start, or committed before we started: its rename into active/ may be lost */
+		j->recovered = from == QSTORE_ACTIVE ||
+			       (from == QSTORE_INCOMING && (fstat(m->fd, &st) != 0 || st.st_mtime <= q->started));
+	}
 	j->rs = xcalloc(m->env.nrcpt ? m->env.nrcpt : 1, sizeof(*j->rs));
 	j->examining = true;
 	valias_list_init(&j->seen);
@@ -633,6 +728,7 @@ static void setup(struct qmgr *q, struct cli *cli, const char **qdir_r)
 	diag_free(&dl);
 	if (service_log_init(q->cfg, "qmgr", LOG_TO_STDERR, &err) < 0)
 		log_warn("maillog_file: %s", err);
+	q->started = time(NULL);
 	if (!(qdir = config_get(q->cfg, "queue_directory")))
 		fatal("no queue_directory");
 	q->myhostname = config_get(q->cfg, "myhostname");
@@ -696,6 +792,7 @@ int qmgr_main(struct cli *cli, int argc, char **argv)
 	event_add(sint, NULL);
 	log_info("daemon started (%zu virtual, %zu local deliveries at a time)", service_concurrency(q.cfg, transport_defs[0].limit_param),
 		 service_concurrency(q.cfg, transport_defs[1].limit_param));
+	qmgr_fwd_recover(&q.qs);
 	run_queue(&q, QSTORE_ACTIVE, true);
 	on_timer(-1, 0, &q);
 	event_base_dispatch(q.evb);

@@ -60,6 +60,7 @@ void qtransport_set_outcome(struct qoutcome *o, enum dlvproto_status st, const c
 	o->st = st;
 	snprintf(o->dsn, sizeof(o->dsn), "%s", dsn);
 	snprintf(o->text, sizeof(o->text), "%s", text);
+	o->forward_id[0] = '\0';
 }
 
 /* finish - hand d's outcome to the caller and schedule a pump */
@@ -148,6 +149,7 @@ static void conn_event(evutil_socket_t fd, short what, void *arg)
 	if (dlvproto_get_reply(body, blen, a, &rp, &err) < 0)
 		fatal("qmgr: bad reply from %s: %s", t->name, err);
 	qtransport_set_outcome(&o, rp.status, rp.dsn, rp.text);
+	snprintf(o.forward_id, sizeof(o.forward_id), "%s", rp.forward_id);
 	arena_free(&a);
 	buf_reset(&c->in);
 	d = c->busy;

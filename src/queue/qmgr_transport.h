@@ -48,6 +48,7 @@ struct qoutcome {
 	enum dlvproto_status st;
 	char dsn[16];
 	char text[DLVPROTO_TEXT_MAX + 1];
+	char forward_id[DLVPROTO_ID_MAX + 1]; /* the agent staged this forward (qstore.h), else "" */
 };
 
 /* one delivery: owned by the caller, which frees it in (or after) the done callback */

@@ -440,6 +440,76 @@ int qstore_commit(struct qstore_file *f, const char **error_r)
 	return -1;
 }
 
+/* fwd_name - incoming/<ID>.fwd.<PARENT>.<N>; 0, or -1 for ids that are not queue ids */
+static int fwd_name(char *out, size_t size, const char *id, const char *parent, size_t n)
+{
+	if (!id_valid(id) || !id_valid(parent) || n >= 1000000)
+		return -1;
+	snprintf(out, size, "%s%s%s.%zu", id, QSTORE_FWD_TAG, parent, n);
+	return 0;
+}
+
+#define FWD_NAME_SIZE (2 * TIMEID_QUEUE_LEN + sizeof(QSTORE_FWD_TAG) + 16)
+
+/* qstore_stage - data durable, then the staged name durable */
+int qstore_stage(struct qstore_file *f, const char *parent, size_t n, const char **error_r)
+{
+	char name[FWD_NAME_SIZE];
+	int dfd = f->qs->dirfd[QSTORE_INCOMING];
+
+	if (f->state != QSTORE_FILE_FINISHED)
+		return file_fail(f, error_r, "%s: staging an unfinished queue file", f->id);
+	if (fwd_name(name, sizeof(name), f->id, parent, n) != 0)
+		return file_fail(f, error_r, "%s: bad parent queue id", f->id);
+	if (fdatasync(f->fd) != 0)
+		return file_fail(f, error_r, "%s: cannot fsync queue file: %s", f->id, strerror(errno));
+	if (renameat2(dfd, f->tmp, dfd, name, RENAME_NOREPLACE) != 0)
+		return file_fail(f, error_r, "%s: cannot rename queue file: %s", f->id, strerror(errno));
+	if (fsync(dfd) != 0) {
+		int e = errno;
+
+		unlinkat(dfd, name, 0);
+		return file_fail(f, error_r, "%s: cannot fsync %s/incoming: %s", f->id, f->qs->path, strerror(e));
+	}
+	close(f->fd);
+	f->fd = -1;
+	f->state = QSTORE_FILE_COMMITTED;
+	return 0;
+}
+
+/* qstore_fwd_release - rename the staged file to its queue id, fsync incoming/ */
+int qstore_fwd_release(struct qstore *qs, const char *id, const char *parent, size_t n, const char **error_r)
+{
+	char name[FWD_NAME_SIZE];
+	int dfd = qs->dirfd[QSTORE_INCOMING];
+
+	if (fwd_name(name, sizeof(name), id, parent, n) != 0) {
+		*error_r = errf("not a queue id: %s", log_sanitize(id, 40));
+		return -1;
+	}
+	if (renameat2(dfd, name, dfd, id, RENAME_NOREPLACE) != 0 || fsync(dfd) != 0) {
+		*error_r = errf("%s: cannot release forwarded message: %s", id, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* qstore_fwd_discard - unlink a staged file */
+int qstore_fwd_discard(struct qstore *qs, const char *id, const char *parent, size_t n, const char **error_r)
+{
+	char name[FWD_NAME_SIZE];
+
+	if (fwd_name(name, sizeof(name), id, parent, n) != 0) {
+		*error_r = errf("not a queue id: %s", log_sanitize(id, 40));
+		return -1;
+	}
+	if (unlinkat(qs->dirfd[QSTORE_INCOMING], name, 0) != 0 && errno != ENOENT) {
+		*error_r = errf("%s: cannot remove staged forward: %s", id, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 /* qstore_file_free - release; abort (remove) an uncommitted file */
 void qstore_file_free(struct qstore_file **fp)
 {
@@ -519,6 +589,45 @@ void qstore_ids_free(struct qstore_ids *ids)
 {
 	xfree(&ids->id);
 	ids->n = 0;
+}
+
+/* qstore_fwd_scan - parse the staged names of incoming/ */
+int qstore_fwd_scan(struct qstore *qs, struct qstore_fwd **out_r, size_t *n_r, const char **error_r)
+{
+	DIR *dp = open_dir_stream(qs, QSTORE_INCOMING);
+	size_t tag = strlen(QSTORE_FWD_TAG), cap = 0;
+	struct dirent *e;
+
+	*out_r = NULL;
+	*n_r = 0;
+	if (dp == NULL) {
+		*error_r = errf("cannot open %s/incoming: %s", qs->path, strerror(errno));
+		return -1;
+	}
+	while ((e = readdir(dp)) != NULL) {
+		const char *p = e->d_name, *num = p + 2 * TIMEID_QUEUE_LEN + tag + 1;
+		struct qstore_fwd f;
+		char *end;
+		unsigned long n;
+
+		if (strlen(p) < 2 * TIMEID_QUEUE_LEN + tag + 2 || memcmp(p + TIMEID_QUEUE_LEN, QSTORE_FWD_TAG, tag) != 0 ||
+		    p[2 * TIMEID_QUEUE_LEN + tag] != '.' || *num < '0' || *num > '9')
+			continue;
+		memcpy(f.id, p, TIMEID_QUEUE_LEN);
+		f.id[TIMEID_QUEUE_LEN] = '\0';
+		memcpy(f.parent, p + TIMEID_QUEUE_LEN + tag, TIMEID_QUEUE_LEN);
+		f.parent[TIMEID_QUEUE_LEN] = '\0';
+		errno = 0;
+		n = strtoul(num, &end, 10);
+		if (*end || errno || n >= 1000000 || !id_valid(f.id) || !id_valid(f.parent))
+			continue;
+		f.n = n;
+		if (*n_r == cap)
+			*out_r = xreallocarray(*out_r, cap = cap ? 2 * cap : 8, sizeof(**out_r));
+		(*out_r)[(*n_r)++] = f;
+	}
+	closedir(dp);
+	return 0;
 }
 
 /* qstore_clean_temp - remove stale <ID>.tmp files from incoming */

@@ -43,8 +43,9 @@
  *
  * Recipient outcomes: qstore_mark_rcpt() overwrites the recipient's status
  * slot in place and fdatasync()s the file, so a crash after delivering
- * recipient 1 of 3 does not deliver recipient 1 again - unless the crash
- * came between the mailbox write and the mark (at-least-once, as Postfix).
+ * recipient 1 of 3 does not deliver recipient 1 again. A crash between the
+ * mailbox write and the mark leaves the recipient pending; the agents then
+ * find the earlier copy (DLVPROTO_F_RECHECK, maildir.h, mbox.h).
  *
  * Deleting a delivered file does not sync the directory: if the unlink is
  * lost in a crash, every recipient of the file that reappears is already
@@ -162,6 +163,46 @@ int qstore_commit(struct qstore_file *f, const char **error_r);
  * incoming/ (abort). Sets *fp = NULL; NULL is ignored.
  */
 void qstore_file_free(struct qstore_file **fp);
+
+/* --- forwarding: a new message that appears only once its parent's mark is durable -------- */
+
+/*
+ * A delivery agent that forwards a recipient (local aliases) writes the new
+ * message with qstore_begin() .. qstore_finish() and then STAGES it: its data
+ * and the name incoming/<ID>.fwd.<PARENT>.<N> are made durable (N: the index
+ * of the parent's recipient), but scans and `postern queue` do not see it.
+ * The queue manager marks the parent's recipient "forwarded as <ID>", syncs
+ * that mark, then releases the file (renamed to incoming/<ID>, synced). After
+ * a crash, qmgr looks at every staged file at start: released when the
+ * parent's recipient is done with a text naming "forwarded as <ID>",
+ * discarded otherwise (the parent's retry forwards again). So the new message
+ * is neither lost (the mark exists only after the staged file is durable) nor
+ * doubled (a staged file that no mark names never becomes visible).
+ */
+#define QSTORE_FWD_TAG ".fwd."
+
+/*
+ * qstore_stage - instead of qstore_commit: make the FINISHED file f durable as
+ * the forward of recipient n of parent. 0 (f is then COMMITTED: freeing it keeps
+ * the file), or -1 with *error_r (f FAILED).
+ */
+int qstore_stage(struct qstore_file *f, const char *parent, size_t n, const char **error_r);
+/* qstore_fwd_release - make the staged forward id visible (rename, fsync incoming/). 0, or -1 with *error_r */
+int qstore_fwd_release(struct qstore *qs, const char *id, const char *parent, size_t n, const char **error_r);
+/* qstore_fwd_discard - remove a staged forward (0; also when it is gone already), or -1 with *error_r */
+int qstore_fwd_discard(struct qstore *qs, const char *id, const char *parent, size_t n, const char **error_r);
+
+struct qstore_fwd {
+	char id[TIMEID_QUEUE_SIZE];
+	char parent[TIMEID_QUEUE_SIZE];
+	size_t n;
+};
+
+/*
+ * qstore_fwd_scan - the staged forwards in incoming/: *out_r (free it) and
+ * *n_r. 0, or -1 with *error_r.
+ */
+int qstore_fwd_scan(struct qstore *qs, struct qstore_fwd **out_r, size_t *n_r, const char **error_r);
 
 /* --- the queue manager's side ---------------------------------------------------------- */
 

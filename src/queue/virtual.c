@@ -191,7 +191,7 @@ static void deliver(struct agent *ag, const struct dlvproto_request *q, struct q
 				goto out;
 			}
 		}
-		agent_mailbox(buf_cstr(&path), &pre, m, &own, res);
+		agent_mailbox(buf_cstr(&path), &pre, m, q->addr, q->flags & DLVPROTO_F_RECHECK, &own, res);
 		if (va->root)
 			agent_restore_eids();
 	}

@@ -285,3 +285,23 @@ def test_reload_replaces_children(sysdir):
     assert wait_for(lambda: gone(old))
     assert can_connect(sysdir.port)
     assert "killed by signal" not in log_text(sysdir)
+
+
+def test_daemon_logs_each_line_once(howto):
+    """The daemonized master gives each service maillog_file as its stderr (for errors before
+    logging is set up); a service must then not copy its lines to stderr as well: every line of
+    the log is there once, with its timestamp and host."""
+    sy = howto()
+    c = sy.smtp()
+    assert c.sendmail("sender@example.net", ["john@example.org"], b"Subject: once\r\n\r\nbody\r\n") == {}
+    c.quit()
+    assert wait_for(lambda: "status=sent" in sy.log() and sy.queue_empty(), timeout=30), sy.log()[-2000:]
+    sy.stop()
+    lines = sy.log().splitlines()
+    bare = [ln for ln in lines if ln.startswith("postern/")]
+    assert not bare, ("lines without a timestamp (a service's stderr copy)", bare[:5])
+    sent = [ln for ln in lines if "to=<john@example.org>" in ln and "status=sent" in ln]
+    assert len(sent) == 1, sent
+    for what in ("postern/smtpd[", "postern/qmgr[", "postern/virtual["):
+        started = [ln for ln in lines if what in ln and "daemon started" in ln]
+        assert len(started) == 1, (what, started)

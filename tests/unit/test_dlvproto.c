@@ -6,7 +6,7 @@
 #include "queue/dlvproto.h"
 
 static const struct dlvproto_request req = { "0123456789ABCDEF", "active", 7, "john@example.org",
-					     "johnsmith@example.org" };
+					     "johnsmith@example.org", DLVPROTO_F_RECHECK };
 
 /* roundtrip_request - encode, frame, decode */
 static void test_request_roundtrip(void **state)
@@ -28,6 +28,7 @@ static void test_request_roundtrip(void **state)
 	assert_int_equal(q.rcpt, 7);
 	assert_string_equal(q.addr, req.addr);
 	assert_string_equal(q.orig, req.orig);
+	assert_int_equal(q.flags, DLVPROTO_F_RECHECK);
 	buf_free(&b);
 	arena_free(&a);
 }
@@ -36,9 +37,10 @@ static void test_request_roundtrip(void **state)
 static void test_reply_roundtrip(void **state)
 {
 	static const struct dlvproto_reply r[] = {
-		{ DLVPROTO_OK, "2.0.0", "delivered to maildir" },
-		{ DLVPROTO_DEFER, "4.2.0", "maildir delivery failed: create tmp: Permission denied" },
-		{ DLVPROTO_BOUNCE, "5.1.1", "unknown user: \"x@example.org\"" },
+		{ DLVPROTO_OK, "2.0.0", "delivered to maildir", NULL },
+		{ DLVPROTO_DEFER, "4.2.0", "maildir delivery failed: create tmp: Permission denied", NULL },
+		{ DLVPROTO_BOUNCE, "5.1.1", "unknown user: \"x@example.org\"", NULL },
+		{ DLVPROTO_OK, "2.0.0", "forwarded as 0123456789BCDFGH", "0123456789BCDFGH" },
 	};
 	struct buf b = BUF_INIT(0);
 	struct arena *a = arena_new(0);
@@ -49,7 +51,7 @@ static void test_reply_roundtrip(void **state)
 	char longtext[DLVPROTO_TEXT_MAX + 50];
 
 	(void)state;
-	for (i = 0; i < 3; i++) {
+	for (i = 0; i < 4; i++) {
 		buf_reset(&b);
 		assert_int_equal(dlvproto_put_reply(&b, &r[i]), 0);
 		assert_int_equal(dlvproto_frame(b.data, b.len, &body, &blen, &flen, &err), 1);
@@ -57,11 +59,12 @@ static void test_reply_roundtrip(void **state)
 		assert_int_equal(p.status, r[i].status);
 		assert_string_equal(p.dsn, r[i].dsn);
 		assert_string_equal(p.text, r[i].text);
+		assert_string_equal(p.forward_id, r[i].forward_id ? r[i].forward_id : "");
 	}
 	memset(longtext, 'x', sizeof(longtext) - 1);
 	longtext[sizeof(longtext) - 1] = '\0';
 	buf_reset(&b);
-	assert_int_equal(dlvproto_put_reply(&b, &(struct dlvproto_reply){ DLVPROTO_OK, "2.0.0", longtext }), 0);
+	assert_int_equal(dlvproto_put_reply(&b, &(struct dlvproto_reply){ DLVPROTO_OK, "2.0.0", longtext, NULL }), 0);
 	assert_int_equal(dlvproto_frame(b.data, b.len, &body, &blen, &flen, &err), 1);
 	assert_int_equal(dlvproto_get_reply(body, blen, a, &p, &err), 0);
 	assert_int_equal(strlen(p.text), DLVPROTO_TEXT_MAX);
@@ -91,10 +94,14 @@ static void test_encode_rejects(void **state)
 	q = req;
 	q.rcpt = DLVPROTO_RCPT_MAX;
 	assert_int_equal(dlvproto_put_request(&b, &q), -1);
-	assert_int_equal(dlvproto_put_reply(&b, &(struct dlvproto_reply){ DLVPROTO_OK, "4.2.0", "x" }), -1);
-	assert_int_equal(dlvproto_put_reply(&b, &(struct dlvproto_reply){ DLVPROTO_BOUNCE, "5.1", "x" }), -1);
-	assert_int_equal(dlvproto_put_reply(&b, &(struct dlvproto_reply){ DLVPROTO_DEFER, "4.2.0x", "x" }), -1);
-	assert_int_equal(dlvproto_put_reply(&b, &(struct dlvproto_reply){ 'X', "4.2.0", "x" }), -1);
+	q = req;
+	q.flags = 0x80;
+	assert_int_equal(dlvproto_put_request(&b, &q), -1);
+	assert_int_equal(dlvproto_put_reply(&b, &(struct dlvproto_reply){ DLVPROTO_OK, "2.0.0", "x", "not/an/id" }), -1);
+	assert_int_equal(dlvproto_put_reply(&b, &(struct dlvproto_reply){ DLVPROTO_OK, "4.2.0", "x", NULL }), -1);
+	assert_int_equal(dlvproto_put_reply(&b, &(struct dlvproto_reply){ DLVPROTO_BOUNCE, "5.1", "x", NULL }), -1);
+	assert_int_equal(dlvproto_put_reply(&b, &(struct dlvproto_reply){ DLVPROTO_DEFER, "4.2.0x", "x", NULL }), -1);
+	assert_int_equal(dlvproto_put_reply(&b, &(struct dlvproto_reply){ 'X', "4.2.0", "x", NULL }), -1);
 	assert_int_equal(b.len, 4);
 	assert_string_equal(buf_cstr(&b), "keep");
 	buf_free(&b);
@@ -125,7 +132,7 @@ static void test_truncated(void **state)
 	assert_int_equal(dlvproto_get_reply(body, b.len - 4, a, &p, &err), -1);
 	assert_string_equal(err, "unexpected message type");
 	buf_reset(&b);
-	assert_int_equal(dlvproto_put_reply(&b, &(struct dlvproto_reply){ DLVPROTO_OK, "2.0.0", "ok" }), 0);
+	assert_int_equal(dlvproto_put_reply(&b, &(struct dlvproto_reply){ DLVPROTO_OK, "2.0.0", "ok", NULL }), 0);
 	body = (const uint8_t *)b.data + 4;
 	for (i = 0; i < b.len - 4; i++)
 		assert_int_equal(dlvproto_get_reply(body, i, a, &p, &err), -1);
@@ -158,8 +165,13 @@ static void test_malformed(void **state)
 	assert_int_equal(buf_putc(&b, 'x'), 0);
 	assert_int_equal(dlvproto_get_request((const uint8_t *)b.data + 4, b.len - 4, a, &q, &err), -1);
 	assert_string_equal(err, "trailing bytes after the last field");
+	/* unknown flags */
+	b.data[b.len - 2] = 0x40;
+	assert_int_equal(dlvproto_get_request((const uint8_t *)b.data + 4, b.len - 5, a, &q, &err), -1);
+	assert_string_equal(err, "unknown flags");
+	b.data[b.len - 2] = 0;
 	/* wrong version */
-	b.data[5] = 2;
+	b.data[5] = DLVPROTO_VERSION + 1;
 	assert_int_equal(dlvproto_get_request((const uint8_t *)b.data + 4, b.len - 5, a, &q, &err), -1);
 	assert_string_equal(err, "unsupported protocol version");
 	/* a string length that runs past the body */
@@ -172,16 +184,21 @@ static void test_malformed(void **state)
 	b.data[9] = '\0';
 	assert_int_equal(dlvproto_get_request((const uint8_t *)b.data + 4, b.len - 5, a, &q, &err), -1);
 	/* reply: bad status letter, dsn class not matching the status */
-	memcpy(m, "A\1X\0\0052.0.0\0\0", 12);
-	assert_int_equal(dlvproto_get_reply(m, 12, a, &p, &err), -1);
+	memcpy(m, "A\2X\0\0052.0.0\0\0\0\0", 14);
+	assert_int_equal(dlvproto_get_reply(m, 14, a, &p, &err), -1);
 	assert_string_equal(err, "bad status");
-	memcpy(m, "A\1D\0\0052.0.0\0\0", 12);
-	assert_int_equal(dlvproto_get_reply(m, 12, a, &p, &err), -1);
+	memcpy(m, "A\2D\0\0052.0.0\0\0\0\0", 14);
+	assert_int_equal(dlvproto_get_reply(m, 14, a, &p, &err), -1);
 	assert_string_equal(err, "bad dsn code");
-	memcpy(m, "A\1O\0\0052.0.0\0\0", 12);
-	assert_int_equal(dlvproto_get_reply(m, 12, a, &p, &err), 0);
+	memcpy(m, "A\2O\0\0052.0.0\0\0\0\0", 14);
+	assert_int_equal(dlvproto_get_reply(m, 14, a, &p, &err), 0);
 	assert_string_equal(p.text, "");
-	assert_int_equal(dlvproto_get_reply(m, 13, a, &p, &err), -1);
+	assert_string_equal(p.forward_id, "");
+	assert_int_equal(dlvproto_get_reply(m, 15, a, &p, &err), -1);
+	/* a forward id that is not a queue id */
+	memcpy(m, "A\2O\0\0052.0.0\0\0\0\2a/", 16);
+	assert_int_equal(dlvproto_get_reply(m, 16, a, &p, &err), -1);
+	assert_string_equal(err, "bad forward id");
 	buf_free(&b);
 	arena_free(&a);
 }

@@ -80,7 +80,7 @@ static int teardown(void **state)
 
 static struct dlv_msg msg_of(struct fix *x)
 {
-	struct dlv_msg m = { prepend, strlen(prepend), x->qfd, x->off, x->size };
+	struct dlv_msg m = { prepend, strlen(prepend), x->qfd, x->off, x->size, NULL, 0, false };
 
 	return m;
 }
@@ -309,6 +309,63 @@ static void test_short_queue_file(void **state)
 	assert_int_equal(count(sub, NULL, 0), 0);
 }
 
+/* test_keyed_names_and_recheck - a keyed delivery has one name for every attempt; a retry finds it */
+static void test_keyed_names_and_recheck(void **state)
+{
+	struct fix *x = *state;
+	struct dlv_msg m = msg_of(x);
+	struct dlv_result res;
+	char md[256], sub[300], name[512], a[1024], b[1024], expect[512];
+	unsigned long long size = strlen(prepend) + strlen(content);
+
+	snprintf(md, sizeof(md), "%s/john/", x->top);
+	m.key = "Q4jZ5pv083N054fnjA0123456789abcdef";
+	m.arrival_us = 1700000000123456ULL;
+	assert_int_equal(maildir_deliver(md, &m, NULL, &res), DLV_OK);
+	assert_false(res.found);
+	snprintf(sub, sizeof(sub), "%snew", md);
+	assert_int_equal(count(sub, name, sizeof(name)), 1);
+	snprintf(expect, sizeof(expect), "1700000000.KQ4jZ5pv083N054fnjA0123456789abcdef.%s,S=%llu",
+		 maildir_hostname(), size);
+	assert_string_equal(name, expect);
+	/* the same delivery again: the name is taken, so it is there already (no second copy) */
+	assert_int_equal(maildir_deliver(md, &m, NULL, &res), DLV_OK);
+	assert_true(res.found);
+	assert_int_equal(count(sub, NULL, 0), 1);
+	snprintf(sub, sizeof(sub), "%stmp", md);
+	assert_int_equal(count(sub, NULL, 0), 0);
+	/* a reader moved it to cur/ with flags: a recheck still finds it */
+	snprintf(a, sizeof(a), "%snew/%s", md, expect);
+	snprintf(b, sizeof(b), "%scur/%s:2,S", md, expect);
+	assert_int_equal(rename(a, b), 0);
+	m.recheck = true;
+	assert_int_equal(maildir_deliver(md, &m, NULL, &res), DLV_OK);
+	assert_true(res.found);
+	assert_string_equal(res.text, "delivered to maildir (the copy of an earlier attempt)");
+	snprintf(sub, sizeof(sub), "%snew", md);
+	assert_int_equal(count(sub, NULL, 0), 0);
+	/* gone (expunged), with an interrupted attempt's file in tmp/: that is removed and the message delivered */
+	assert_int_equal(unlink(b), 0);
+	snprintf(a, sizeof(a), "%stmp/1700000000.KQ4jZ5pv083N054fnjA0123456789abcdefP99Q1.%s,S=%llu", md,
+		 maildir_hostname(), size);
+	assert_int_equal(close(open(a, O_WRONLY | O_CREAT | O_EXCL, 0600)), 0);
+	assert_int_equal(maildir_deliver(md, &m, NULL, &res), DLV_OK);
+	assert_false(res.found);
+	assert_int_equal(count(sub, name, sizeof(name)), 1);
+	assert_string_equal(name, expect);
+	snprintf(sub, sizeof(sub), "%stmp", md);
+	assert_int_equal(count(sub, NULL, 0), 0);
+	/* another recipient of the same message is another delivery */
+	m.key = "Q4jZ5pv083N054fnjAfedcba9876543210";
+	assert_int_equal(maildir_deliver(md, &m, NULL, &res), DLV_OK);
+	assert_false(res.found);
+	snprintf(sub, sizeof(sub), "%snew", md);
+	assert_int_equal(count(sub, NULL, 0), 2);
+	/* a key with other characters is refused */
+	m.key = "Q/../x";
+	assert_int_equal(maildir_deliver(md, &m, NULL, &res), DLV_BOUNCE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -318,6 +375,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_permanent_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_temporary_unwritable, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_short_queue_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_keyed_names_and_recheck, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

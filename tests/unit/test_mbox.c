@@ -60,7 +60,7 @@ static int teardown(void **state)
 /* qfile - a stand-in queue file holding "JUNK" then content; returns the message (fd open) */
 static struct dlv_msg qfile(struct fix *x, const char *content, size_t n)
 {
-	struct dlv_msg m = { prepend, strlen(prepend), -1, 4, n };
+	struct dlv_msg m = { prepend, strlen(prepend), -1, 4, n, NULL, 0, false };
 	int fd = open(x->qpath, O_RDWR | O_CREAT | O_TRUNC, 0600);
 
 	assert_true(fd >= 0);
@@ -378,6 +378,78 @@ static void test_bad_targets_and_owner(void **state)
 	close(m.fd);
 }
 
+/* test_recheck_finds_earlier_copy - a retry flagged recheck appends nothing when the exact delivery is there */
+static void test_recheck_finds_earlier_copy(void **state)
+{
+	struct fix *x = *state;
+	static const char other_pre[] = "Return-Path: <alice@example.org>\nDelivered-To: jim@example.org\n";
+	const char *content = "Received: from a by b id 4jZ5pv083N054fnj\nSubject: once\n\nFrom here\nbody\n";
+	struct dlv_msg m = qfile(x, content, strlen(content)), o;
+	struct dlv_result res;
+	struct stat st;
+	off_t size;
+	char big[3 * 65536];
+	int fd2;
+
+	/* the earlier attempt's copy, then other mail appended after it (larger than one search piece) */
+	assert_int_equal(mbox_deliver(x->mbox, &m, "alice@example.org", arrival, &fast, NULL, &res), DLV_OK);
+	assert_false(res.found);
+	memset(big, 'y', sizeof(big));
+	for (size_t i = 80; i < sizeof(big); i += 80)
+		big[i] = '\n';
+	big[sizeof(big) - 1] = '\n';
+	fd2 = m.fd;
+	o = qfile(x, big, sizeof(big));
+	assert_int_equal(mbox_deliver(x->mbox, &o, "bob@example.org", arrival, &fast, NULL, &res), DLV_OK);
+	close(o.fd);
+	close(fd2);
+	m = qfile(x, content, strlen(content));
+	assert_int_equal(stat(x->mbox, &st), 0);
+	size = st.st_size;
+	/* without recheck a second copy would be written; with it, the copy is found */
+	m.recheck = true;
+	assert_int_equal(mbox_deliver(x->mbox, &m, "alice@example.org", arrival, &fast, NULL, &res), DLV_OK);
+	assert_true(res.found);
+	assert_string_equal(res.text, "delivered to mailbox (the copy of an earlier attempt)");
+	assert_int_equal(stat(x->mbox, &st), 0);
+	assert_int_equal(st.st_size, size);
+	/* another recipient (Delivered-To), sender or arrival is another delivery: appended */
+	m.prepend = other_pre;
+	m.prepend_len = strlen(other_pre);
+	assert_int_equal(mbox_deliver(x->mbox, &m, "alice@example.org", arrival, &fast, NULL, &res), DLV_OK);
+	assert_false(res.found);
+	m.prepend = prepend;
+	m.prepend_len = strlen(prepend);
+	assert_int_equal(mbox_deliver(x->mbox, &m, "alice@example.org", arrival + 1, &fast, NULL, &res), DLV_OK);
+	assert_false(res.found);
+	close(m.fd);
+	/* the same headers with other content: appended too */
+	m = qfile(x, "Received: from a by b id 4jZ5pv083N054fnj\nSubject: once\n\nFrom here\nbodY\n", strlen(content));
+	m.recheck = true;
+	assert_int_equal(stat(x->mbox, &st), 0);
+	size = st.st_size;
+	assert_int_equal(mbox_deliver(x->mbox, &m, "alice@example.org", arrival, &fast, NULL, &res), DLV_OK);
+	assert_false(res.found);
+	assert_int_equal(stat(x->mbox, &st), 0);
+	assert_true(st.st_size > size);
+	/* an attempt killed while it appended left the start of this delivery at the end: cut and redone */
+	size = st.st_size;
+	assert_int_equal(truncate(x->mbox, size - 7), 0);
+	assert_int_equal(mbox_deliver(x->mbox, &m, "alice@example.org", arrival, &fast, NULL, &res), DLV_OK);
+	assert_false(res.found);
+	assert_int_equal(stat(x->mbox, &st), 0);
+	assert_int_equal(st.st_size, size);
+	assert_int_equal(mbox_deliver(x->mbox, &m, "alice@example.org", arrival, &fast, NULL, &res), DLV_OK);
+	assert_true(res.found);
+	{
+		struct stat st2;
+
+		assert_int_equal(stat(x->mbox, &st2), 0);
+		assert_int_equal(st2.st_size, st.st_size);
+	}
+	close(m.fd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -389,6 +461,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_failure_truncates_back, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_missing_parent_is_created, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_targets_and_owner, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_recheck_finds_earlier_copy, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -536,6 +536,55 @@ static void test_corrupt_and_clean(void **state)
 	assert_int_equal(access(path_in(x, QSTORE_INCOMING, tmp), F_OK), -1);
 }
 
+/* test_stage_release_discard - a staged forward is durable but invisible until released */
+static void test_stage_release_discard(void **state)
+{
+	struct fix *x = *state;
+	struct qstore_file *f = new_file(&x->qs, "Subject: fwd\n\nbody\n"), *g = new_file(&x->qs, "x\n");
+	const char *error = NULL, *parent = "4jZ5pv083N054fnj";
+	struct qstore_fwd *fw = NULL;
+	struct qstore_msg *m = NULL;
+	char id[TIMEID_QUEUE_SIZE], gid[TIMEID_QUEUE_SIZE], name[128];
+	size_t n = 0;
+
+	snprintf(id, sizeof(id), "%s", qstore_file_id(f));
+	snprintf(gid, sizeof(gid), "%s", qstore_file_id(g));
+	assert_int_equal(qstore_stage(f, "not/an/id", 3, &error), -1);
+	qstore_file_free(&f);
+	f = new_file(&x->qs, "Subject: fwd\n\nbody\n");
+	snprintf(id, sizeof(id), "%s", qstore_file_id(f));
+	assert_int_equal(qstore_stage(f, parent, 3, &error), 0);
+	assert_int_equal(qstore_stage(g, parent, 4, &error), 0);
+	qstore_file_free(&f); /* staged: freeing the writer keeps the file */
+	qstore_file_free(&g);
+	snprintf(name, sizeof(name), "%s.fwd.%s.3", id, parent);
+	assert_int_equal(access(path_in(x, QSTORE_INCOMING, name), F_OK), 0);
+	/* not a message yet: scans and temp cleaning leave it alone */
+	assert_int_equal(nscan(&x->qs, QSTORE_INCOMING), 0);
+	assert_int_equal(qstore_clean_temp(&x->qs, 0), 0);
+	assert_int_equal(qstore_fwd_scan(&x->qs, &fw, &n, &error), 0);
+	assert_int_equal(n, 2);
+	for (size_t i = 0; i < n; i++) {
+		assert_string_equal(fw[i].parent, parent);
+		assert_true((strcmp(fw[i].id, id) == 0 && fw[i].n == 3) || (strcmp(fw[i].id, gid) == 0 && fw[i].n == 4));
+	}
+	free(fw);
+	/* released: a committed message under its id */
+	assert_int_equal(qstore_fwd_release(&x->qs, id, parent, 4, &error), -1); /* wrong recipient index */
+	assert_int_equal(qstore_fwd_release(&x->qs, id, parent, 3, &error), 0);
+	assert_int_equal(nscan(&x->qs, QSTORE_INCOMING), 1);
+	assert_int_equal(qstore_msg_open(&x->qs, QSTORE_INCOMING, id, false, &m, &error), QSTORE_OPEN_OK);
+	assert_int_equal(m->env.nrcpt, 2);
+	qstore_msg_close(&m);
+	/* discarded: gone (twice is fine) */
+	assert_int_equal(qstore_fwd_discard(&x->qs, gid, parent, 4, &error), 0);
+	assert_int_equal(qstore_fwd_discard(&x->qs, gid, parent, 4, &error), 0);
+	assert_int_equal(qstore_fwd_scan(&x->qs, &fw, &n, &error), 0);
+	assert_int_equal(n, 0);
+	free(fw);
+	assert_int_equal(qstore_fwd_discard(&x->qs, "../x", parent, 4, &error), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -551,6 +600,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_move_delete, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mark_rcpt, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_corrupt_and_clean, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stage_release_discard, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
