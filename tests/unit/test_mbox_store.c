@@ -50,7 +50,7 @@ static void deliver(const char *content)
 	fd = open(q, O_RDWR | O_CREAT | O_TRUNC, 0600);
 	assert_true(fd >= 0);
 	assert_int_equal(write(fd, content, strlen(content)), (ssize_t)strlen(content));
-	struct dlv_msg m = { prepend, strlen(prepend), fd, 0, strlen(content) };
+	struct dlv_msg m = { .prepend = prepend, .prepend_len = strlen(prepend), .fd = fd, .size = strlen(content) };
 	assert_int_equal(mbox_deliver(mbox, &m, "a@example.org", 1800000000, &fast, NULL, &res), DLV_OK);
 	close(fd);
 }
