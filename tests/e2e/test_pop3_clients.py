@@ -21,8 +21,11 @@ Maildir (LF line ends on disk, so CRLF on the wire; a client that writes LF gets
 - getmail6 into a Maildir destination (delivered_to and received off); getmail always writes its
   own Return-Path: field, so Return-Path is compared apart (Postern's is the envelope sender).
 - curl: pop3:// LIST (message sizes, counted with CRLF line ends as RFC 1939 asks), pop3:// RETR by
-  number, pop3s:// RETR with --cacert (implicit TLS, certificate for 127.0.0.1 verified), and
-  pop3:// with --ssl-reqd (STLS).
+  number (each as long as LIST said), pop3s:// RETR with --cacert (implicit TLS, certificate for
+  127.0.0.1 verified; without the CA curl must refuse it), and pop3:// with --ssl-reqd (STLS).
+  The virtual agent delivers the three messages concurrently, so their POP3 order is not known:
+  the retrieved set is compared with the stored set.
+- a POP3S login with the key readable by root only (mode 0600), as Dovecot installs it.
 Nothing here deletes mail, so the clients share one system per configuration file.
 Run: POSTERN_BIN=$PWD/build/san/postern /usr/bin/python3 -m pytest -q tests/e2e/test_pop3_clients.py
 """
@@ -97,8 +100,9 @@ def messages():
 
 
 # --- the system --------------------------------------------------------------------------------
-def make_cert(pki):
-    """a self-signed certificate for 127.0.0.1 at the HOWTO's paths under pki"""
+def make_cert(pki, key_owner):
+    """a self-signed certificate for 127.0.0.1 at the HOWTO's paths under pki; the key and its
+    directory are mode 0600/0700, owned by key_owner (a uid)"""
     (pki / "certs").mkdir(parents=True)
     (pki / "private").mkdir(mode=0o700)
     cert, key = pki / "certs" / "dovecot.pem", pki / "private" / "dovecot.pem"
@@ -106,6 +110,8 @@ def make_cert(pki):
                     "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
                     "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
     os.chmod(key, 0o600)
+    os.chown(key, key_owner, -1)
+    os.chown(key.parent, key_owner, -1)
     return cert
 
 
@@ -157,12 +163,22 @@ def pop3_greets(port):
         return False
 
 
+MAIL_OWNER = "nobody" if ROOT_RUN else pwd.getpwuid(os.getuid()).pw_name
+
+
 class Pop3System:
-    def __init__(self, conf_name):
+    def __init__(self, conf_name, key_owner=None):
         self.s = HowtoSystem()
+        try:
+            self.setup(conf_name, pwd.getpwnam(MAIL_OWNER).pw_uid if key_owner is None else key_owner)
+        except BaseException:
+            self.s.cleanup()
+            raise
+
+    def setup(self, conf_name, key_owner):
         s = self.s
         shutil.copy(HOWTO / "passwd", s.etc / "passwd")
-        self.cafile = make_cert(s.top / "pki")
+        self.cafile = make_cert(s.top / "pki", key_owner)
         self.ports = {k: free_port() for k in ("imap", "imaps", "pop3", "pop3s")}
         write_dovecot_conf(s, conf_name, self.ports)
         self.conf_name = conf_name
@@ -195,17 +211,6 @@ def run(cmd, env=None, cwd=None, timeout=120):
     if env:
         e.update(env)
     return subprocess.run(cmd, capture_output=True, env=e, cwd=cwd, timeout=timeout)
-
-
-def messages_in_pop3_order(system):
-    """the stored messages in delivery order (POP3 numbers messages by UID, i.e. delivery order)"""
-    sent = messages()
-    out = []
-    for m in sent:
-        mid = re.search(rb"Message-ID: (<[^>]*>)", m).group(1)
-        (match,) = [x for x in system.stored if b"\nMessage-ID: " + mid + b"\n" in x]
-        out.append(match)
-    return out
 
 
 # --- fetchmail -------------------------------------------------------------------------------
@@ -319,23 +324,33 @@ def curl(system, url, *opts):
     return p.stdout
 
 
-def test_curl_list(system):
+def curl_list(system):
+    """{number: size} from curl's LIST"""
     out = curl(system, "pop3://127.0.0.1:%d/" % system.ports["pop3"])
-    want = b"".join(b"%d %d\r\n" % (i + 1, len(m.replace(b"\n", b"\r\n")))
-                    for i, m in enumerate(messages_in_pop3_order(system)))
-    assert out == want
+    assert out.endswith(b"\r\n"), out
+    return {int(n): int(sz) for n, sz in (line.split(b" ") for line in out.split(b"\r\n")[:-1])}
+
+
+def test_curl_list(system):
+    # the order of messages delivered concurrently is not known; sizes count CRLF line ends
+    listing = curl_list(system)
+    assert sorted(listing) == [1, 2, 3]
+    assert sorted(listing.values()) == sorted(len(m) for m in system.crlf())
 
 
 def test_curl_retr_each(system):
-    for i, m in enumerate(messages_in_pop3_order(system)):
-        out = curl(system, "pop3://127.0.0.1:%d/%d" % (system.ports["pop3"], i + 1))
-        assert out == m.replace(b"\n", b"\r\n"), i + 1
+    listing = curl_list(system)
+    got = []
+    for n in sorted(listing):
+        out = curl(system, "pop3://127.0.0.1:%d/%d" % (system.ports["pop3"], n))
+        assert len(out) == listing[n], n
+        got.append(out)
+    assert sorted(got) == sorted(system.crlf())
 
 
 def test_curl_pop3s_verified(system):
-    m = messages_in_pop3_order(system)[0]
     out = curl(system, "pop3s://127.0.0.1:%d/1" % system.ports["pop3s"], "--cacert", str(system.cafile))
-    assert out == m.replace(b"\n", b"\r\n")
+    assert out in system.crlf()
     # the certificate is the configured one: without the CA, verification must fail
     p = run(["curl", "--silent", "--max-time", "60", "--user", "%s:%s" % (USER, PASSWORD),
              "pop3s://127.0.0.1:%d/1" % system.ports["pop3s"]])
@@ -343,6 +358,19 @@ def test_curl_pop3s_verified(system):
 
 
 def test_curl_stls(system):
-    m = messages_in_pop3_order(system)[2]
-    out = curl(system, "pop3://127.0.0.1:%d/3" % system.ports["pop3"], "--ssl-reqd", "--cacert", str(system.cafile))
-    assert out == m.replace(b"\n", b"\r\n")
+    got = [curl(system, "pop3://127.0.0.1:%d/%d" % (system.ports["pop3"], n), "--ssl-reqd",
+                "--cacert", str(system.cafile)) for n in (1, 2, 3)]
+    assert sorted(got) == sorted(system.crlf())
+
+
+def test_pop3s_with_a_key_only_root_can_read():
+    """The HOWTO's key, like Debian's /etc/dovecot/private/dovecot.key, is mode 0600 and owned by
+    root. Dovecot reads it as root before any process gives up its privileges, so POP3S works with
+    it; so must Postern (here: key owned by the user running the test, which is root in CI, while
+    the login processes run as mail_owner)."""
+    sy = Pop3System("dovecot-2x.conf", key_owner=os.getuid())
+    try:
+        out = curl(sy, "pop3s://127.0.0.1:%d/1" % sy.ports["pop3s"], "--cacert", str(sy.cafile))
+        assert out in sy.crlf()
+    finally:
+        sy.s.cleanup()
