@@ -4,8 +4,8 @@ the mail that Postern's SMTP delivered, on the HOWTO's setup (issue 4, acceptanc
 Setup: shared/howto's main.cf, tables and passwd-file re-rooted in a temp dir (HowtoSystem), plus
 the HOWTO's dovecot.conf in both syntaxes (parametrized: the 1.x file and dovecot-2x.conf), with
 /etc/postfix, /var/spool/mail and /etc/pki/dovecot re-rooted, a self-signed certificate made here
-for 127.0.0.1 (the key mode 0600, owned by the test's user, as Dovecot's is by root), and the
-listeners moved to free loopback ports: in the 2.x file by editing its `port =` lines, in the
+for 127.0.0.1 (the key mode 0600 in a 0700 directory, both owned by mail_owner, which runs the
+login processes; a last test owns them by root), and the listeners moved to free loopback ports: in the 2.x file by editing its `port =` lines, in the
 1.x file (whose listeners are implied by `protocols = ... pop3 pop3s`) by appending the 2.x
 `service pop3-login { inet_listener ... }` blocks, which Postern reads in either file. As root
 the mail is owned by uid 5000 (the HOWTO's userdb); otherwise by the caller.
@@ -16,8 +16,9 @@ trailing blanks, a 998-octet line, a MIME multipart with a base64 attachment, an
 message that spans many socket buffers. Each client's result is compared with the bytes in the
 Maildir (LF line ends on disk, so CRLF on the wire; a client that writes LF gets LF back):
 - fetchmail (plain POP3, STLS, POP3S with the CA file and certificate checks) through an MDA that
-  writes each message to a file; fetchmail prepends exactly one Received: field naming itself,
-  which is removed before comparing; nothing else may differ.
+  writes each message to a file; fetchmail inserts exactly one Received: field naming itself
+  (after Return-Path and Delivered-To), which is removed before comparing; nothing else may
+  differ. Its `auth password` picks CRAM-MD5, which the HOWTO offers.
 - getmail6 into a Maildir destination (delivered_to and received off); getmail always writes its
   own Return-Path: field, so Return-Path is compared apart (Postern's is the envelope sender).
 - curl: pop3:// LIST (message sizes, counted with CRLF line ends as RFC 1939 asks), pop3:// RETR by
@@ -31,7 +32,6 @@ Run: POSTERN_BIN=$PWD/build/san/postern /usr/bin/python3 -m pytest -q tests/e2e/
 """
 import base64
 import os
-import pathlib
 import pwd
 import re
 import shutil
