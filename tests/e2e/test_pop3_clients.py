@@ -35,12 +35,11 @@ import os
 import pwd
 import re
 import shutil
-import socket
 import subprocess
 
 import pytest
 
-from conftest import HOWTO, ROOT_RUN, VGID, VUID, HowtoSystem, free_port, wait_for
+from conftest import HOWTO, ROOT_RUN, VGID, VUID, HowtoSystem, free_port, greets, wait_for
 
 USER, PASSWORD = "john@example.org", "john-secret"
 
@@ -152,17 +151,6 @@ service pop3-login {
     (s.etc / "dovecot.conf").write_text(text)
 
 
-def pop3_greets(port):
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=5) as c:
-            c.settimeout(5)
-            ok = c.recv(512).startswith(b"+OK")
-            c.sendall(b"QUIT\r\n")
-            return ok
-    except OSError:
-        return False
-
-
 MAIL_OWNER = "nobody" if ROOT_RUN else pwd.getpwuid(os.getuid()).pw_name
 
 
@@ -185,7 +173,7 @@ class Pop3System:
         self.client_dir = s.top / "clients"
         self.client_dir.mkdir()
         s.start()
-        assert wait_for(lambda: pop3_greets(self.ports["pop3"]), timeout=30), \
+        assert wait_for(lambda: greets(self.ports["pop3"], b"+OK"), timeout=30), \
             ("no POP3 greeting on %d" % self.ports["pop3"], s.log()[-3000:])
         # deliver the messages and keep what is on disk: that is what the clients must get back
         with s.smtp() as c:
