@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "auth/auth_main.h"
 #include "cli/cli.h"
 #include "queue/local.h"
 #include "queue/qmgr.h"
@@ -29,6 +30,7 @@ static const struct service_entry services[] = {
 	{ "qmgr", qmgr_main, "queue manager" },
 	{ "virtual", virtual_main, "virtual mailbox delivery agent" },
 	{ "local", local_main, "local delivery agent (mydestination)" },
+	{ "auth", auth_main, "authentication service (dovecot.conf passdb/userdb, SASL)" },
 	{ NULL, NULL, NULL },
 };
 

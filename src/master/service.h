@@ -55,6 +55,8 @@
 #define SERVICE_QMGR_SOCKET "public/qmgr"
 #define SERVICE_VIRTUAL_SOCKET "private/virtual"
 #define SERVICE_LOCAL_SOCKET "private/local"
+#define SERVICE_AUTH_SOCKET "private/auth"               /* auth client protocol, docs/mail-access.md */
+#define SERVICE_AUTH_MASTER_SOCKET "private/auth-master" /* REQUEST/USER, root only */
 #define SERVICE_PID_FILE "pid/master.pid"
 
 /* datagrams to the queue manager */
