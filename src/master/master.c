@@ -34,6 +34,7 @@
 #include "lib/buf.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
+#include "libmail/dovecot_conf.h"
 #include "libmail/svclog.h"
 #include "master/master.h"
 #include "master/service.h"
@@ -49,6 +50,7 @@ struct proc {
 	int line;           /* master.cf line, 0 when implicit */
 	int *fds;           /* listening sockets, n_fds of them */
 	size_t n_fds;
+	char *ssl_flags;    /* login services: '1' per implicit-TLS listener ($POSTERN_LISTEN_SSL), or NULL */
 	pid_t pid;          /* 0: not running (waiting for restart) */
 	time_t started;
 	int backoff;
@@ -73,6 +75,7 @@ struct master {
 	int qmgr_fd;       /* public/qmgr, bound by the master before any service starts */
 	int virtual_fd;    /* private/virtual, likewise: no start-up race between services */
 	int local_fd;      /* private/local, likewise */
+	int pop3_fd;       /* private/pop3 (the pop3 dispatcher), likewise */
 	uid_t uid;
 	gid_t gid;
 	int report_fd;      /* readiness pipe to `postern start`, -1 when done */
@@ -166,6 +169,7 @@ static void proc_free(struct master *m, struct proc *p)
 	free(p->command);
 	free(p->svcname);
 	free(p->fds);
+	free(p->ssl_flags);
 	free(p);
 }
 
@@ -219,8 +223,13 @@ static _Noreturn void child_exec(struct master *m, struct proc *p)
 		unsetenv(SERVICE_ENV_NAME);
 		unsetenv(SERVICE_ENV_LINE);
 	}
-	/* service.h: all but the delivery agents run as mail_owner */
-	if (m->root && strcmp(p->command, "virtual") != 0 && strcmp(p->command, "local") != 0) {
+	if (p->ssl_flags)
+		setenv(SERVICE_ENV_LISTEN_SSL, p->ssl_flags, 1);
+	else
+		unsetenv(SERVICE_ENV_LISTEN_SSL);
+	/* service.h: all but the delivery agents and the pop3 dispatcher run as mail_owner */
+	if (m->root && strcmp(p->command, "virtual") != 0 && strcmp(p->command, "local") != 0 &&
+	    strcmp(p->command, "pop3") != 0) {
 		if (setgroups(1, &m->gid) < 0 || setresgid(m->gid, m->gid, m->gid) < 0 ||
 		    setresuid(m->uid, m->uid, m->uid) < 0 || setuid(0) == 0)
 			_exit(126);
@@ -253,6 +262,135 @@ static void restart_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (!p->m->stopping && !p->retiring && p->pid == 0)
 		proc_start(p->m, p);
+}
+
+/* list_has - is w one of the words of a space- or comma-separated list? */
+static bool list_has(const char *list, const char *w)
+{
+	size_t n = strlen(w);
+
+	for (const char *p = list; *p;) {
+		size_t k;
+
+		p += strspn(p, ", \t");
+		k = strcspn(p, ", \t");
+		if (k == n && strncmp(p, w, n) == 0)
+			return true;
+		p += k;
+	}
+	return false;
+}
+
+/* proc_listen - add the listener host:port to p (ssl: implicit TLS); -1 with err on a bind error */
+static int proc_listen(struct master *m, struct proc *p, const char *host, int port, bool ssl, bool optional,
+		       char *err, size_t errlen)
+{
+	const char *why = NULL;
+	struct listener *l = listener_get(m, host, port, &why);
+	size_t k = p->n_fds;
+
+	if (l == NULL) {
+		/* the default "listen = *, ::" on a host without IPv6 */
+		if (optional && (strcmp(why, strerror(EAFNOSUPPORT)) == 0 || strcmp(why, strerror(EADDRNOTAVAIL)) == 0))
+			return 0;
+		snprintf(err, errlen, "dovecot.conf: %s: cannot listen on %s%s%s:%d: %s", p->command,
+			 strchr(host, ':') ? "[" : "", host, strchr(host, ':') ? "]" : "", port, why);
+		return -1;
+	}
+	p->fds = xreallocarray(p->fds, k + 1, sizeof(*p->fds));
+	p->fds[k] = l->fd;
+	p->n_fds = k + 1;
+	p->ssl_flags = xrealloc(p->ssl_flags, k + 2);
+	p->ssl_flags[k] = ssl ? '1' : '0';
+	p->ssl_flags[k + 1] = '\0';
+	return 0;
+}
+
+/* login_listen - one inet_listener of a login service: every address of its address or of listen */
+static int login_listen(struct master *m, struct proc *p, const struct dconf *dc, const struct dconf_listener *l,
+			int port, bool ssl, char *err, size_t errlen)
+{
+	const char *list = l && l->address ? l->address : dconf_get(dc, DCONF_listen);
+	char *copy = xstrdup(list), *save = NULL;
+	int rc = 0;
+
+	for (char *a = strtok_r(copy, ", \t", &save); a && rc == 0; a = strtok_r(NULL, ", \t", &save)) {
+		size_t n = strlen(a);
+
+		if (n > 2 && a[0] == '[' && a[n - 1] == ']') {
+			a[n - 1] = '\0';
+			a++;
+		}
+		rc = proc_listen(m, p, strcmp(a, "*") == 0 ? "0.0.0.0" : a, port, ssl, !(l && l->address), err, errlen);
+	}
+	free(copy);
+	return rc;
+}
+
+/*
+ * pop3_procs - when DIR/dovecot.conf names pop3 in protocols: pop3-login on
+ * the inet listeners of service pop3-login (defaults pop3 110 and pop3s 995
+ * with ssl; 1.x: those protocols lists; port 0: off) and the pop3 dispatcher
+ * on private/pop3, bound once like public/qmgr.
+ */
+static int pop3_procs(struct master *m, struct master_conf *mc, char *err, size_t errlen)
+{
+	struct diag_list dl;
+	bool missing = false;
+	struct dconf *dc;
+	struct proc *p;
+	const struct dconf_service *svc;
+	const char *why = NULL;
+	int rc = 0;
+
+	diag_init(&dl);
+	dc = dconf_load(m->dir, &missing, &dl);
+	diag_free(&dl); /* findings are master_load()'s and `postern check`'s */
+	if (dc == NULL)
+		return 0;
+	if (!service_known("pop3-login") || !list_has(dconf_get(dc, DCONF_protocols), "pop3")) {
+		dconf_free(&dc);
+		return 0;
+	}
+	p = proc_new(m, "pop3-login", NULL);
+	svc = dconf_service_find(dc, "pop3-login");
+	for (const struct dconf_listener *l = svc ? svc->listeners : NULL; l && rc == 0; l = l->next) {
+		int port = l->port, ssl = l->ssl;
+
+		for (size_t i = 0; i < dconf_default_listener_count; i++)
+			if (strcmp(dconf_default_listeners[i].service, "pop3-login") == 0 &&
+			    strcmp(dconf_default_listeners[i].name, l->name) == 0) {
+				port = port < 0 ? (int)dconf_default_listeners[i].port : port;
+				ssl = ssl < 0 ? dconf_default_listeners[i].ssl : ssl;
+			}
+		if (port > 0)
+			rc = login_listen(m, p, dc, l, port, ssl == 1, err, errlen);
+	}
+	for (size_t i = 0; i < dconf_default_listener_count && rc == 0; i++) {
+		const struct dconf_listener_default *d = &dconf_default_listeners[i];
+
+		if (strcmp(d->service, "pop3-login") == 0 && dconf_listener_find(dc, "pop3-login", d->name) == NULL)
+			rc = login_listen(m, p, dc, NULL, (int)d->port, d->ssl, err, errlen);
+	}
+	dconf_free(&dc);
+	if (rc < 0)
+		return -1;
+	if (p->n_fds == 0) {
+		log_warn("dovecot.conf: protocols has pop3 but pop3-login has no listener");
+		proc_free(m, p);
+		return 0;
+	}
+	if (m->pop3_fd < 0 &&
+	    (m->pop3_fd = master_unix_socket(config_get(mc->cfg, "queue_directory"), SERVICE_POP3_SOCKET, SOCK_STREAM,
+					     0600, m->root, m->uid, m->gid, &why)) < 0) {
+		snprintf(err, errlen, "%s", why);
+		return -1;
+	}
+	p = proc_new(m, "pop3", NULL);
+	p->fds = xmalloc(sizeof(*p->fds));
+	p->fds[0] = m->pop3_fd;
+	p->n_fds = 1;
+	return 0;
 }
 
 /* conf_procs - listeners and process slots for a configuration; -1 (*error_r) on bind error */
@@ -323,6 +461,8 @@ static int conf_procs(struct master *m, struct master_conf *mc, char *err, size_
 		p->fds[0] = *fdp;
 		p->n_fds = 1;
 	}
+	if (pop3_procs(m, mc, err, errlen) < 0)
+		return -1;
 	return 0;
 }
 
@@ -615,6 +755,7 @@ int master_run(const char *dir, struct master_conf *mc, bool foreground)
 	m.exe[n] = '\0';
 	m.root = geteuid() == 0;
 	m.qmgr_fd = m.virtual_fd = m.local_fd = -1;
+	m.pop3_fd = -1;
 	m.foreground = foreground;
 	if (m.root) {
 		const char *owner = config_get(m.mc.cfg, "mail_owner");
