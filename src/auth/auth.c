@@ -238,6 +238,10 @@ static const char *load(struct auth *a, struct cli *cli, struct config **cfg_r)
 	diag_free(&dl);
 	if (auth_settings_load(&a->set, cf, config_get(*cfg_r, "myhostname"), &e) < 0 || auth_db_open(a, cf, &e) < 0)
 		fatal("dovecot.conf: %s", e);
+	for (struct authdb *db = a->passdbs; db; db = db->next)
+		db->log_reads = true;
+	for (struct authdb *db = a->userdbs; db; db = db->next)
+		db->log_reads = true;
 	dconf_free(&cf);
 	return qdir;
 }

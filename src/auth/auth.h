@@ -53,6 +53,7 @@ struct authdb {
 	struct auth_kv args;   /* static: uid= gid= home= ... templates */
 	bool allow_all_users;  /* static */
 	struct htab *files;    /* expanded path -> struct pwfile */
+	bool log_reads;        /* log each (re)reading of a file (the service, not `postern check`) */
 	struct authdb *next;
 };
 
@@ -96,6 +97,12 @@ enum authdb_result auth_passdb_lookup(struct auth *a, const char *user, const st
  */
 enum authdb_result auth_userdb_lookup(struct auth *a, const char *user, bool check_exists, struct auth_kv *out,
 				      const char **error_r);
+/*
+ * auth_db_scan - call fn for every line of a passwd-file db (when its path has
+ * no %variables). 1 done, 0 skipped, -1 with *error_r (cannot read).
+ */
+int auth_db_scan(struct authdb *db, void (*fn)(const struct pwf_entry *e, void *ctx), void *ctx,
+		 const char **error_r);
 /* auth_db_name - "passwd-file", "static" */
 const char *auth_db_name(const struct authdb *db);
 /* auth_user_translate - apply auth_default_realm, username_chars, auth_username_format; NULL: refused */

@@ -213,14 +213,15 @@ static struct pwfile *pwfile_get(struct authdb *db, const char *path, const char
 	pf = xcalloc(1, sizeof(*pf));
 	pf->f = pwf_parse(text, len, path, &dl);
 	free(text);
-	for (size_t i = 0; i < dl.n; i++)
+	for (size_t i = 0; i < dl.n && db->log_reads; i++)
 		log_warn("passwd-file %s line %d: %s", path, dl.v[i].line, dl.v[i].msg);
 	diag_free(&dl);
 	pf->dev = st.st_dev;
 	pf->ino = st.st_ino;
 	pf->size = st.st_size;
 	pf->mtime = st.st_mtim;
-	log_info("passwd-file %s: read %zu users", path, pwf_count(pf->f));
+	if (db->log_reads)
+		log_info("passwd-file %s: read %zu users", path, pwf_count(pf->f));
 	htab_put(db->files, path, pf); /* frees the old table */
 	return pf;
 }
@@ -243,6 +244,20 @@ static enum authdb_result pwfile_lookup(struct authdb *db, const char *user, con
 	*e_r = pwf_lookup(pf->f, key);
 	free(key);
 	return *e_r ? AUTHDB_OK : AUTHDB_NOUSER;
+}
+
+/* auth_db_scan - every entry of a passwd-file db whose path has no %variables; 1 done, 0 skipped, -1 *error_r */
+int auth_db_scan(struct authdb *db, void (*fn)(const struct pwf_entry *e, void *ctx), void *ctx,
+		 const char **error_r)
+{
+	struct pwfile *pf;
+
+	if (db->driver != AUTHDB_PASSWD_FILE || strchr(db->path, '%'))
+		return 0;
+	if (!(pf = pwfile_get(db, db->path, error_r)))
+		return -1;
+	pwf_foreach(pf->f, fn, ctx);
+	return 1;
 }
 
 /* auth_passdb_lookup - the first passdb that knows user */

@@ -76,6 +76,7 @@ struct master {
 	int virtual_fd;    /* private/virtual, likewise: no start-up race between services */
 	int local_fd;      /* private/local, likewise */
 	int pop3_fd;       /* private/pop3 (the pop3 dispatcher), likewise */
+	int auth_fd[2];    /* private/auth, private/auth-master: when dovecot.conf exists */
 	uid_t uid;
 	gid_t gid;
 	int report_fd;      /* readiness pipe to `postern start`, -1 when done */
@@ -390,6 +391,39 @@ static int pop3_procs(struct master *m, struct master_conf *mc, char *err, size_
 	p->fds = xmalloc(sizeof(*p->fds));
 	p->fds[0] = m->pop3_fd;
 	p->n_fds = 1;
+/*
+ * auth_proc - with DIR/dovecot.conf, the auth service and its two sockets,
+ * bound once (like public/qmgr) before any service starts: private/auth
+ * (0660, mail_owner: the login processes) and private/auth-master (0600,
+ * root: the dispatchers). auth runs as mail_owner (service.h).
+ */
+static int auth_proc(struct master *m, struct master_conf *mc, char *err, size_t errlen)
+{
+	const char *qdir = config_get(mc->cfg, "queue_directory"), *why = NULL;
+	char *conf = xasprintf("%s/dovecot.conf", m->dir);
+	bool have = access(conf, F_OK) == 0;
+	struct proc *p;
+
+	free(conf);
+	if (!have || !service_known("auth"))
+		return 0;
+	if (m->auth_fd[0] < 0 &&
+	    (m->auth_fd[0] = master_unix_socket(qdir, SERVICE_AUTH_SOCKET, SOCK_STREAM, 0660, m->root, m->uid, m->gid,
+						&why)) < 0) {
+		snprintf(err, errlen, "%s", why);
+		return -1;
+	}
+	if (m->auth_fd[1] < 0 &&
+	    (m->auth_fd[1] = master_unix_socket(qdir, SERVICE_AUTH_MASTER_SOCKET, SOCK_STREAM, 0600, m->root, 0, 0,
+						&why)) < 0) {
+		snprintf(err, errlen, "%s", why);
+		return -1;
+	}
+	p = proc_new(m, "auth", NULL);
+	p->fds = xmalloc(2 * sizeof(*p->fds));
+	p->fds[0] = m->auth_fd[0];
+	p->fds[1] = m->auth_fd[1];
+	p->n_fds = 2;
 	return 0;
 }
 
@@ -461,9 +495,9 @@ static int conf_procs(struct master *m, struct master_conf *mc, char *err, size_
 		p->fds[0] = *fdp;
 		p->n_fds = 1;
 	}
-	if (pop3_procs(m, mc, err, errlen) < 0)
+	if (auth_proc(m, mc, err, errlen) < 0)
 		return -1;
-	return 0;
+	return pop3_procs(m, mc, err, errlen);
 }
 
 /* close_unused - close pooled listeners the current configuration does not use */
@@ -754,7 +788,7 @@ int master_run(const char *dir, struct master_conf *mc, bool foreground)
 		fatal("cannot find my own executable: %s", strerror(errno));
 	m.exe[n] = '\0';
 	m.root = geteuid() == 0;
-	m.qmgr_fd = m.virtual_fd = m.local_fd = -1;
+	m.qmgr_fd = m.virtual_fd = m.local_fd = m.auth_fd[0] = m.auth_fd[1] = -1;
 	m.pop3_fd = -1;
 	m.foreground = foreground;
 	if (m.root) {
