@@ -391,6 +391,9 @@ static int pop3_procs(struct master *m, struct master_conf *mc, char *err, size_
 	p->fds = xmalloc(sizeof(*p->fds));
 	p->fds[0] = m->pop3_fd;
 	p->n_fds = 1;
+	return 0;
+}
+
 /*
  * auth_proc - with DIR/dovecot.conf, the auth service and its two sockets,
  * bound once (like public/qmgr) before any service starts: private/auth
