@@ -71,6 +71,7 @@ struct login_conn {
 	enum conn_state state;
 	bool in_lines;              /* inside process_lines(): defer frees */
 	bool suspended;
+	bool greeted;               /* the protocol has greeted (the auth service was ready) */
 	bool dead;                  /* free at the end of process_lines() */
 	char *user, *mech, *reason;
 	unsigned failed;
@@ -335,6 +336,8 @@ static void process_lines(struct login_conn *c)
 {
 	struct evbuffer *in = bufferevent_get_input(c->bev);
 
+	if (!c->greeted)
+		return;
 	c->in_lines = true;
 	while (c->state == C_PREAUTH && !c->suspended && !c->dead) {
 		size_t n;
@@ -504,14 +507,33 @@ static void handover_start(struct login_conn *c)
 	bufferevent_disable(c->bev, EV_READ | EV_WRITE);
 }
 
-/* kick - deferred work: resume reading after an auth reply, or start a hand-over */
+/*
+ * conn_greet - start the protocol once the auth service is ready (Dovecot
+ * greets only then too: the greeting may offer APOP, and no command waits)
+ */
+static void conn_greet(struct login_conn *c)
+{
+	struct timeval tv = { 0, 100 * 1000 };
+
+	if (!auth_client_ready(L.auth)) {
+		event_add(c->kick, &tv);
+		return;
+	}
+	c->greeted = true;
+	c->st = L.proto->conn_start(c);
+	process_lines(c);
+}
+
+/* kick - deferred work: greet, resume reading after an auth reply, or start a hand-over */
 static void kick(evutil_socket_t fd, short what, void *arg)
 {
 	struct login_conn *c = arg;
 
 	(void)fd;
 	(void)what;
-	if (c->state == C_HANDOVER && c->hfd < 0 && out_len(c) == 0)
+	if (!c->greeted)
+		conn_greet(c);
+	else if (c->state == C_HANDOVER && c->hfd < 0 && out_len(c) == 0)
 		handover_start(c);
 	else if (c->state == C_PREAUTH)
 		process_lines(c);
@@ -715,7 +737,7 @@ static void accept_cb(evutil_socket_t lfd, short what, void *arg)
 		c->bev = bufferevent_socket_new(L.base, fd, 0);
 		client_setup(c);
 	}
-	c->st = L.proto->conn_start(c);
+	conn_greet(c);
 }
 
 /* --- process life ------------------------------------------------------------------------- */
@@ -746,7 +768,7 @@ static void sigterm(evutil_socket_t sig, short what, void *arg)
 		event_del(L.lev[i]);
 	for (c = L.conns; c; c = next) {
 		next = c->next;
-		if (c->state == C_PREAUTH || c->state == C_TLS_WAIT)
+		if (c->state == C_PREAUTH || c->state == C_TLS_WAIT || !c->greeted)
 			disconnected(c, "server shutting down");
 	}
 	if (L.n_conns == 0) {

@@ -32,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -245,6 +246,21 @@ out:
 	return path;
 }
 
+/* make_parents - mkdir -p the directories above path (mode 0700), as Dovecot creates a new user's */
+static void make_parents(const char *path)
+{
+	char *p = xstrdup(path);
+
+	for (char *q = p + 1; *q; q++) {
+		if (*q != '/')
+			continue;
+		*q = '\0';
+		(void)mkdir(p, 0700);
+		*q = '/';
+	}
+	free(p);
+}
+
 /* session_start - one SESSION message: open the mailbox, greet, run */
 static void session_start(char *msg, int fd)
 {
@@ -268,6 +284,8 @@ static void session_start(char *msg, int fd)
 		W.sessions->prev = s;
 	W.sessions = s;
 	path = mail_path(f[1], f[2], f[3], &err);
+	if (path)
+		make_parents(path);
 	if (path == NULL || mstore_open(path, &box, &err) < 0) {
 		log_err("pop3(%s): cannot open the mailbox %s: %s", log_sanitize(s->user, 100), path ? path : f[3], err);
 		bufferevent_write(s->bev, "-ERR [SYS/TEMP] Couldn't open INBOX.\r\n", 38);
