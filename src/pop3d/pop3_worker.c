@@ -61,6 +61,7 @@ struct session {
 	struct bufferevent *bev;
 	struct pop3_txn *txn;
 	char *user;
+	struct evbuffer *pre; /* bytes the login read but did not use, then what follows them; or NULL */
 	bool streaming; /* a POP3_TXN_MORE reply is being sent */
 	bool closing;   /* close once the output is written */
 	const char *why;
@@ -87,6 +88,8 @@ static void session_free(struct session *s)
 		pop3_txn_free(&s->txn);
 	if (s->bev)
 		bufferevent_free(s->bev);
+	if (s->pre)
+		evbuffer_free(s->pre);
 	buf_free(&s->out);
 	free(s->user);
 	if (s->prev)
@@ -139,6 +142,15 @@ static void session_input(struct bufferevent *bev, void *arg)
 	struct session *s = arg;
 	struct evbuffer *in = bufferevent_get_input(bev);
 
+	if (s->pre) {
+		evbuffer_add_buffer(s->pre, in);
+		if (evbuffer_get_length(s->pre) == 0) {
+			evbuffer_free(s->pre);
+			s->pre = NULL;
+		} else {
+			in = s->pre;
+		}
+	}
 	while (!s->streaming && !s->closing) {
 		size_t n;
 		char *line = evbuffer_readln(in, &n, EVBUFFER_EOL_CRLF);
@@ -307,8 +319,11 @@ static void session_start(char *msg, int fd)
 	bufferevent_setwatermark(s->bev, EV_READ, 0, WORKER_LINE_MAX + 1024);
 	bufferevent_set_timeouts(s->bev, &idle, &idle);
 	bufferevent_write(s->bev, "+OK Logged in.\r\n", 16);
-	if (input.len)
-		evbuffer_add(bufferevent_get_input(s->bev), input.data, input.len);
+	if (input.len) {
+		/* a socket bufferevent's input only grows by reading: keep these apart */
+		s->pre = evbuffer_new();
+		evbuffer_add(s->pre, input.data, input.len);
+	}
 	buf_free(&input);
 	bufferevent_enable(s->bev, EV_READ | EV_WRITE);
 	session_input(s->bev, s);

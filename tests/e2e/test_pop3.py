@@ -457,5 +457,8 @@ def test_line_too_long_and_bad_commands(pop3sys):
     raw_exchange(sock, b"")
     assert raw_exchange(sock, b"FOO\r\n") == b"-ERR Unknown command.\r\n"
     assert raw_exchange(sock, b"X" * 10000 + b"\r\n") == b"-ERR Input line too long.\r\n"
-    assert sock.recv(100) == b""
+    try:
+        assert sock.recv(100) == b""  # closed
+    except ConnectionResetError:
+        pass  # closed with unread input: a reset
     sock.close()
