@@ -28,6 +28,7 @@
 #include <event2/event.h>
 
 #include "auth/auth_client.h"
+#include "auth/auth_lines.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
 #include "libmail/authproto.h"
@@ -235,33 +236,32 @@ static bool handle_handshake(struct auth_client *c, char **f, int n)
 	return true; /* SPID, CUID and later additions */
 }
 
+/* client_line - one line from the auth service; false: stop (disconnected or freed) */
+static bool client_line(void *ctx, char **f, int n)
+{
+	struct auth_client *c = ctx;
+	struct bufferevent *bev = c->bev;
+	bool bad = false, alive = true;
+
+	if (strcmp(f[0], "OK") == 0 || strcmp(f[0], "FAIL") == 0 || strcmp(f[0], "CONT") == 0)
+		alive = c->ready ? handle_reply(c, f, n, &bad) : !(bad = true);
+	else
+		bad = !handle_handshake(c, f, n);
+	if (bad) {
+		disconnect(c, "malformed line from the auth service");
+		return false;
+	}
+	return alive && c->bev == bev;
+}
+
 /* on_read - lines from the auth service */
 static void on_read(struct bufferevent *bev, void *arg)
 {
 	struct auth_client *c = arg;
-	struct evbuffer *in = bufferevent_get_input(bev);
-	char *line, *f[AUTHPROTO_FIELDS_MAX];
 	const char *err;
-	size_t len;
 
-	while ((line = evbuffer_readln(in, &len, EVBUFFER_EOL_LF)) != NULL) {
-		int n = len <= AUTHPROTO_LINE_MAX ? authproto_split(line, len, f, AUTHPROTO_FIELDS_MAX, &err) : -1;
-		bool bad = n < 0, alive = true;
-
-		if (!bad && (strcmp(f[0], "OK") == 0 || strcmp(f[0], "FAIL") == 0 || strcmp(f[0], "CONT") == 0))
-			alive = c->ready ? handle_reply(c, f, n, &bad) : !(bad = true);
-		else if (!bad)
-			bad = !handle_handshake(c, f, n);
-		free(line);
-		if (bad) {
-			disconnect(c, "malformed line from the auth service");
-			return;
-		}
-		if (!alive || c->bev != bev)
-			return;
-	}
-	if (evbuffer_get_length(in) > AUTHPROTO_LINE_MAX)
-		disconnect(c, "line too long from the auth service");
+	if (auth_lines(bev, client_line, c, &err) < 0)
+		disconnect(c, err);
 }
 
 /* on_event - connected, or lost */

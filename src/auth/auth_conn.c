@@ -32,6 +32,7 @@
 #include <event2/event.h>
 
 #include "auth/auth.h"
+#include "auth/auth_lines.h"
 #include "lib/encode.h"
 #include "lib/log.h"
 #include "lib/strutil.h"
@@ -447,15 +448,35 @@ static bool decode(const char *b64, struct buf *out)
 	return base64_decode(out, b64, strlen(b64)) == 0;
 }
 
+/* feed - the client's base64 response (NULL: no initial response) to the mechanism, then run */
+static void feed(struct areq *r, const char *b64, bool start)
+{
+	struct buf in = BUF_INIT(SASL_INPUT_MAX), out = BUF_INIT(SASL_INPUT_MAX * 2);
+	const char *err = NULL;
+	enum sasl_status st;
+
+	if (b64 && !decode(b64, &in)) {
+		reply_fail(r, "Invalid base64 data in the client's response", NULL, false);
+		return;
+	}
+	if (start)
+		st = sasl_start(r->s, in.data ? in.data : "", in.len, b64 != NULL, &out, &err);
+	else
+		st = sasl_step(r->s, in.data ? in.data : "", in.len, &out, &err);
+	if (in.data)
+		explicit_bzero(in.data, in.len);
+	buf_free(&in);
+	run(r, st, &out, err);
+	buf_free(&out);
+}
+
 /* handle_auth - "AUTH id mech service=... ..." */
 static int handle_auth(struct aconn *c, char **f, size_t n)
 {
 	struct auth *a = c->a;
 	struct authproto_auth q;
-	struct buf in = BUF_INIT(SASL_INPUT_MAX), out = BUF_INIT(SASL_INPUT_MAX * 2);
 	const char *err = NULL;
 	struct areq *r;
-	enum sasl_status st;
 
 	if (authproto_parse_auth(f, n, &q, &err) < 0) {
 		log_warn("auth client pid=%ld: bad AUTH: %s", (long)c->pid, err);
@@ -502,27 +523,15 @@ static int handle_auth(struct aconn *c, char **f, size_t n)
 			   "Plaintext authentication disallowed on non-secure (SSL/TLS) connections.", false);
 		return 0;
 	}
-	if (q.has_resp && !decode(q.resp, &in)) {
-		reply_fail(r, "Invalid base64 data in initial response", NULL, false);
-		return 0;
-	}
-	st = sasl_start(r->s, in.data ? in.data : "", in.len, q.has_resp, &out, &err);
-	if (in.data)
-		explicit_bzero(in.data, in.len);
-	buf_free(&in);
-	run(r, st, &out, err);
-	buf_free(&out);
+	feed(r, q.has_resp ? q.resp : NULL, true);
 	return 0;
 }
 
 /* handle_cont - "CONT id base64" */
 static int handle_cont(struct aconn *c, char **f, size_t n)
 {
-	struct buf in = BUF_INIT(SASL_INPUT_MAX), out = BUF_INIT(SASL_INPUT_MAX * 2);
-	const char *err = NULL;
 	struct areq *r;
 	uint32_t id;
-	enum sasl_status st;
 
 	if (n != 3 || authproto_parse_id(f[1], &id) < 0) {
 		log_warn("auth client pid=%ld: bad CONT", (long)c->pid);
@@ -535,31 +544,15 @@ static int handle_cont(struct aconn *c, char **f, size_t n)
 		reply_fail(r, "Authentication aborted by client", "Authentication aborted by client.", false);
 		return 0;
 	}
-	if (!decode(f[2], &in)) {
-		reply_fail(r, "Invalid base64 data in continued response", NULL, false);
-		return 0;
-	}
-	st = sasl_step(r->s, in.data ? in.data : "", in.len, &out, &err);
-	if (in.data)
-		explicit_bzero(in.data, in.len);
-	buf_free(&in);
-	run(r, st, &out, err);
-	buf_free(&out);
+	feed(r, f[2], false);
 	return 0;
 }
 
 /* handle_line - one line from a login process; -1: disconnect it */
-static int handle_line(struct aconn *c, char *line, size_t len)
+static int handle_line(struct aconn *c, char **f, int n)
 {
-	char *f[AUTHPROTO_FIELDS_MAX];
-	const char *err;
-	int n = authproto_split(line, len, f, AUTHPROTO_FIELDS_MAX, &err);
 	uint32_t pid;
 
-	if (n < 0) {
-		log_warn("auth client pid=%ld: %s", (long)c->pid, err);
-		return -1;
-	}
 	if (strcmp(f[0], "VERSION") == 0) {
 		if (n < 3 || strcmp(f[1], "1") != 0) {
 			log_warn("auth client pid=%ld: unsupported protocol version", (long)c->pid);
@@ -588,28 +581,25 @@ static int handle_line(struct aconn *c, char *line, size_t len)
 	return -1;
 }
 
+/* conn_line - auth_lines() handler; a bad line closes the connection */
+static bool conn_line(void *ctx, char **f, int n)
+{
+	struct aconn *c = ctx;
+
+	if (handle_line(c, f, n) == 0)
+		return true;
+	conn_free(c);
+	return false;
+}
+
 /* on_read - the lines that arrived */
 static void on_read(struct bufferevent *bev, void *arg)
 {
 	struct aconn *c = arg;
-	struct evbuffer *in = bufferevent_get_input(bev);
-	size_t len;
-	char *line;
+	const char *err;
 
-	while ((line = evbuffer_readln(in, &len, EVBUFFER_EOL_LF)) != NULL) {
-		int rc = len > AUTHPROTO_LINE_MAX ? -1 : handle_line(c, line, len);
-
-		if (len > AUTHPROTO_LINE_MAX)
-			log_warn("auth client pid=%ld: line too long", (long)c->pid);
-		explicit_bzero(line, len);
-		free(line);
-		if (rc < 0) {
-			conn_free(c);
-			return;
-		}
-	}
-	if (evbuffer_get_length(in) > AUTHPROTO_LINE_MAX) {
-		log_warn("auth client pid=%ld: line too long", (long)c->pid);
+	if (auth_lines(bev, conn_line, c, &err) < 0) {
+		log_warn("auth client pid=%ld: %s", (long)c->pid, err);
 		conn_free(c);
 	}
 }

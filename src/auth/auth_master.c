@@ -24,6 +24,7 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 
+#include "auth/auth_lines.h"
 #include "auth/auth_master.h"
 #include "lib/log.h"
 #include "lib/strutil.h"
@@ -165,15 +166,17 @@ static bool handle(struct auth_master *m, char **f, int n)
 
 	if (strcmp(f[0], "VERSION") == 0 || strcmp(f[0], "SPID") == 0)
 		return true;
-	if (n < 2 || authproto_parse_id(f[1], &id) < 0)
-		return broken(m, "malformed reply from the auth service") && false;
+	if (n < 2 || authproto_parse_id(f[1], &id) < 0) {
+		broken(m, "malformed reply from the auth service");
+		return false;
+	}
 	if (!(r = take(m, id)))
 		return true;
 	if (strcmp(f[0], "USER") == 0) {
 		if (!parse_user(f, n, &u)) {
-			bool alive = call(m, r, AUTH_MASTER_FAIL, NULL, "malformed USER reply");
-
-			return alive && broken(m, "malformed reply from the auth service") && false;
+			if (call(m, r, AUTH_MASTER_FAIL, NULL, "malformed USER reply"))
+				broken(m, "malformed reply from the auth service");
+			return false;
 		}
 		return call(m, r, AUTH_MASTER_OK, &u, NULL);
 	}
@@ -185,25 +188,23 @@ static bool handle(struct auth_master *m, char **f, int n)
 	return call(m, r, AUTH_MASTER_FAIL, NULL, reason ? reason : "auth service failure");
 }
 
+/* master_line - one reply line; false: stop (connection broken or m freed) */
+static bool master_line(void *ctx, char **f, int n)
+{
+	struct auth_master *m = ctx;
+	struct bufferevent *bev = m->bev;
+
+	return handle(m, f, n) && m->bev == bev;
+}
+
 /* on_read - reply lines */
 static void on_read(struct bufferevent *bev, void *arg)
 {
 	struct auth_master *m = arg;
-	struct evbuffer *in = bufferevent_get_input(bev);
-	char *line, *f[AUTHPROTO_FIELDS_MAX];
 	const char *err;
-	size_t len;
 
-	while ((line = evbuffer_readln(in, &len, EVBUFFER_EOL_LF)) != NULL) {
-		int n = len <= AUTHPROTO_LINE_MAX ? authproto_split(line, len, f, AUTHPROTO_FIELDS_MAX, &err) : -1;
-		bool go = n < 0 ? (broken(m, "malformed reply from the auth service"), false) : handle(m, f, n);
-
-		free(line);
-		if (!go || m->bev != bev)
-			return;
-	}
-	if (evbuffer_get_length(in) > AUTHPROTO_LINE_MAX)
-		broken(m, "reply line too long from the auth service");
+	if (auth_lines(bev, master_line, m, &err) < 0)
+		broken(m, "malformed reply from the auth service");
 }
 
 /* on_event - EOF or error */

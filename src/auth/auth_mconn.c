@@ -23,6 +23,7 @@
 #include <event2/event.h>
 
 #include "auth/auth.h"
+#include "auth/auth_lines.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
 #include "libmail/authproto.h"
@@ -79,20 +80,14 @@ static bool reply_user(struct mconn *m, uint32_t id, const char *user, bool chec
 }
 
 /* handle - one line from a dispatcher; false: disconnect */
-static bool handle(struct mconn *m, char *line, size_t len)
+static bool handle(struct mconn *m, char **f, int n)
 {
-	char *f[AUTHPROTO_FIELDS_MAX];
 	struct auth_kv uf = { 0 };
 	const char *err;
-	int n = authproto_split(line, len, f, AUTHPROTO_FIELDS_MAX, &err);
 	uint32_t id, pid, aid;
 	char *user = NULL;
 	bool ok = true;
 
-	if (n < 0) {
-		log_warn("auth master: %s", err);
-		return false;
-	}
 	if (strcmp(f[0], "VERSION") == 0)
 		return true;
 	if (strcmp(f[0], "REQUEST") == 0) {
@@ -139,25 +134,25 @@ static bool handle(struct mconn *m, char *line, size_t len)
 	return false;
 }
 
+/* mconn_line - auth_lines() handler; a bad line closes the connection */
+static bool mconn_line(void *ctx, char **f, int n)
+{
+	struct mconn *m = ctx;
+
+	if (handle(m, f, n))
+		return true;
+	mconn_free(m);
+	return false;
+}
+
 /* on_mread - lines from a dispatcher */
 static void on_mread(struct bufferevent *bev, void *arg)
 {
 	struct mconn *m = arg;
-	struct evbuffer *in = bufferevent_get_input(bev);
-	size_t len;
-	char *line;
+	const char *err;
 
-	while ((line = evbuffer_readln(in, &len, EVBUFFER_EOL_LF)) != NULL) {
-		bool ok = len <= AUTHPROTO_LINE_MAX && handle(m, line, len);
-
-		free(line);
-		if (!ok) {
-			mconn_free(m);
-			return;
-		}
-	}
-	if (evbuffer_get_length(in) > AUTHPROTO_LINE_MAX) {
-		log_warn("auth master: line too long");
+	if (auth_lines(bev, mconn_line, m, &err) < 0) {
+		log_warn("auth master: %s", err);
 		mconn_free(m);
 	}
 }

@@ -15,6 +15,7 @@
  * Tests:    tests/e2e/test_auth.py
  */
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -166,6 +167,7 @@ static int auth_test(struct cli *cli, int argc, char **argv)
 	explicit_bzero(raw.data, raw.len);
 	explicit_bzero(pwbuf, sizeof(pwbuf));
 	info.initial_response = buf_cstr(&ir);
+	signal(SIGPIPE, SIG_IGN);
 	run.base = event_base_new();
 	run.c = auth_client_new(run.base, apath);
 	for (int i = 0; i < WAIT_SECONDS * 20 && !auth_client_ready(run.c); i++) {
@@ -222,6 +224,7 @@ int cmd_user(struct cli *cli, int argc, char **argv)
 		return cli_usage_error(cli, "which user?");
 	if (!(mpath = socket_path(cli, SERVICE_AUTH_MASTER_SOCKET)))
 		return EXIT_USAGE;
+	signal(SIGPIPE, SIG_IGN);
 	run.base = event_base_new();
 	run.m = auth_master_new(run.base, mpath);
 	auth_master_user(run.m, argv[optind], service, print_user, &run);
