@@ -19,9 +19,10 @@
  * with the deletions. Deletions are applied only by QUIT.
  *
  * UIDLs: pop3_uidl_format expanded with %u (UID) %v (UIDVALIDITY) %f (the
- * Maildir base file name, up to ":2,") %g (the uidlist's GUID field, else
- * the base name, as Dovecot's Maildir does) %m (mbox: the header MD5; a
- * Maildir has none: UIDL fails as in Dovecot). A UIDL that Dovecot saved in
+ * Maildir base file name, up to ":2,"; an mbox has none: UIDL fails as in
+ * Dovecot) %g (the uidlist's GUID field, else the base name, as Dovecot's
+ * Maildir does; mbox: the UID) %m (mbox: the header MD5; a Maildir has none:
+ * UIDL fails as in Dovecot). A UIDL that Dovecot saved in
  * dovecot-uidlist (its P field) wins over the format, as in Dovecot.
  *
  * Runs in:  the pop3 worker, as the mail user; input is UNTRUSTED client data
@@ -53,6 +54,7 @@ struct pop3_txn {
 	struct mstore_box *box;
 	char *uidl_format, *user, *capa;
 	bool uidl_md5;         /* the format uses %m */
+	bool uidl_file;        /* the format uses %f */
 	bool *deleted, *seen;  /* per message, reset by RSET */
 	size_t n_deleted, n_seen;
 	uint64_t deleted_size, total_size;
@@ -76,6 +78,8 @@ struct pop3_txn *pop3_txn_new(struct mstore_box *box, const struct pop3_txn_sett
 	struct pop3_txn *t = xcalloc(1, sizeof(*t));
 	struct var_entry no_md5[] = { { 'u', "uid", "" }, { 'v', "uidvalidity", "" }, { 'f', "filename", "" },
 				      { 'g', "guid", "" } };
+	struct var_entry no_file[] = { { 'u', "uid", "" }, { 'v', "uidvalidity", "" }, { 'm', "md5", "" },
+				       { 'g', "guid", "" } };
 	const char *err;
 
 	t->box = box;
@@ -83,6 +87,7 @@ struct pop3_txn *pop3_txn_new(struct mstore_box *box, const struct pop3_txn_sett
 	t->user = xstrdup(s->user ? s->user : "");
 	t->capa = s->capa ? xstrdup(s->capa) : NULL;
 	t->uidl_md5 = var_check(t->uidl_format, no_md5, 4, &err, NULL) < 0;
+	t->uidl_file = var_check(t->uidl_format, no_file, 4, &err, NULL) < 0;
 	t->deleted = xcalloc(box->n ? box->n : 1, sizeof(bool));
 	t->seen = xcalloc(box->n ? box->n : 1, sizeof(bool));
 	for (size_t i = 0; i < box->n; i++)
@@ -128,6 +133,10 @@ static int uidl_of(struct pop3_txn *t, size_t i, struct buf *u)
 		return buf_puts(u, m->pop3_uidl);
 	if (t->uidl_md5 && m->hdr_md5[0] == '\0') {
 		t->error = "UIDL: header MD5 not found (pop3_uidl_format=%m is not supported by Maildir)";
+		return -1;
+	}
+	if (t->uidl_file && t->box->driver != MSTORE_MAILDIR) {
+		t->error = "UIDL: file name not found (pop3_uidl_format=%f is not supported by mbox)";
 		return -1;
 	}
 	snprintf(uid, sizeof(uid), "%u", m->uid);

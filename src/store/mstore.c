@@ -28,7 +28,7 @@
 #include "lib/htab.h"
 #include "lib/xalloc.h"
 #include "libmail/uidlist.h"
-#include "store/mstore.h"
+#include "store/mstore-private.h"
 
 #define MSTORE_LOCK_STALE 120      /* seconds */
 #define MSTORE_LOCK_WAIT_MS 10000
@@ -353,20 +353,9 @@ static int sync_box(struct mstore_box *b, int lockfd, const char *lock, const ch
 	qsort(b->msgs, b->n, sizeof(*b->msgs), cmp_msg);
 	/* forget the records of files that are gone */
 	for (i = 0; i < ul->n;) {
-		bool present = false;
-		size_t lo = 0, hi = b->n;
 		uint32_t uid = ul->recs[i].uid;
 
-		while (lo < hi) {
-			size_t mid = lo + (hi - lo) / 2;
-
-			if (b->msgs[mid].uid < uid)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
-		present = lo < b->n && b->msgs[lo].uid == uid;
-		if (!present) {
+		if (mstore_find_uid(b, uid) < 0) {
 			uidlist_remove_uid(ul, uid);
 			dirty = true;
 		} else {
@@ -438,11 +427,17 @@ int mstore_open(const char *path, struct mstore_box **out, const char **error_r)
 int mstore_msg_open(struct mstore_box *b, struct mstore_msg *m)
 {
 	char *p = path_of(b->path, "cur", m->name), *dir;
-	int fd = open(p, O_RDONLY | O_CLOEXEC);
+	int fd;
 	struct entry *v;
 	size_t n;
 	const char *err;
 
+	if (b->mbox) {
+		free(p);
+		errno = EOPNOTSUPP;
+		return -1;
+	}
+	fd = open(p, O_RDONLY | O_CLOEXEC);
 	free(p);
 	if (fd >= 0 || errno != ENOENT)
 		return fd;
@@ -476,6 +471,8 @@ size_t mstore_commit(struct mstore_box *b, const bool *expunge, const bool *seen
 	bool changed = false;
 
 	*error_r = NULL;
+	if (b->mbox)
+		return mbox_store_commit(b, expunge, seen, error_r);
 	for (size_t i = 0; i < b->n; i++) {
 		struct mstore_msg *m = &b->msgs[i];
 		char *p;
@@ -530,6 +527,10 @@ size_t mstore_commit(struct mstore_box *b, const bool *expunge, const bool *seen
 /* mstore_stream_open - open a message for reading in pieces */
 int mstore_stream_open(struct mstore_box *b, struct mstore_msg *m, struct mstore_stream *s)
 {
+	memset(s, 0, sizeof(*s));
+	if (b->mbox)
+		return mbox_stream_open(b, m, s);
+	s->off = UINT64_MAX;
 	s->left = UINT64_MAX;
 	s->fd = mstore_msg_open(b, m);
 	return s->fd < 0 ? -1 : 0;
@@ -542,15 +543,28 @@ ssize_t mstore_stream_read(struct mstore_stream *s, void *dst, size_t n)
 
 	if (s->fd < 0)
 		return -1;
+	if (s->head_pos < s->head.len) {
+		size_t k = s->head.len - s->head_pos < n ? s->head.len - s->head_pos : n;
+
+		memcpy(dst, s->head.data + s->head_pos, k);
+		s->head_pos += k;
+		return (ssize_t)k;
+	}
 	if (s->left < n)
 		n = (size_t)s->left;
 	if (n == 0)
 		return 0;
 	do
-		r = read(s->fd, dst, n);
+		r = s->off == UINT64_MAX ? read(s->fd, dst, n) : pread(s->fd, dst, n, (off_t)s->off);
 	while (r < 0 && errno == EINTR);
-	if (r > 0 && s->left != UINT64_MAX)
+	if (r == 0 && s->left != UINT64_MAX) {
+		errno = EIO; /* the file is shorter than the snapshot says */
+		return -1;
+	}
+	if (r > 0 && s->left != UINT64_MAX) {
 		s->left -= (uint64_t)r;
+		s->off += (uint64_t)r;
+	}
 	return r;
 }
 
@@ -560,6 +574,23 @@ void mstore_stream_close(struct mstore_stream *s)
 	if (s->fd >= 0)
 		close(s->fd);
 	s->fd = -1;
+	buf_free(&s->head);
+}
+
+/* mstore_find_uid - binary search of the snapshot */
+long mstore_find_uid(const struct mstore_box *b, uint32_t uid)
+{
+	size_t lo = 0, hi = b->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (b->msgs[mid].uid < uid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < b->n && b->msgs[lo].uid == uid ? (long)lo : -1;
 }
 
 /* mstore_close - free the snapshot */
@@ -569,6 +600,7 @@ void mstore_close(struct mstore_box **bp)
 
 	if (b == NULL)
 		return;
+	mbox_store_free(&b->mbox);
 	for (size_t i = 0; i < b->n; i++) {
 		free(b->msgs[i].name);
 		free(b->msgs[i].base);

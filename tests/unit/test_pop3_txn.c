@@ -12,7 +12,7 @@
 #include <stdio.h>
 #include <sys/stat.h>
 
-#include "pop3d/pop3_txn.h"
+#include "pop3_unit.h"
 
 static char dir[256];
 static char top[200];
@@ -32,8 +32,7 @@ static const char *vector_path(const char *name)
 static int setup(void **state)
 {
 	(void)state;
-	snprintf(top, sizeof(top), "/tmp/postern-pop3txn-XXXXXX");
-	if (mkdtemp(top) == NULL)
+	if (unit_tmpdir(top, sizeof(top), "pop3txn") < 0)
 		return -1;
 	snprintf(dir, sizeof(dir), "%s/md", top);
 	return 0;
@@ -41,11 +40,8 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	char cmd[512];
-
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", top);
-	return system(cmd) == 0 ? 0 : -1;
+	return unit_rmdir(top);
 }
 
 /* copy_vector - the Maildir Dovecot served, writable, at dir */
@@ -86,16 +82,7 @@ static struct pop3_txn *open_txn(const char *fmt)
 /* cmd - run one command; the whole reply (streamed to its end) */
 static const char *cmd(struct pop3_txn *t, const char *line, enum pop3_txn_status *st_r)
 {
-	static struct buf out = BUF_INIT(64u << 20);
-	enum pop3_txn_status st;
-
-	buf_reset(&out);
-	st = pop3_txn_line(t, line, strlen(line), &out);
-	while (st == POP3_TXN_MORE)
-		st = pop3_txn_more(t, &out, 65536);
-	if (st_r)
-		*st_r = st;
-	return buf_cstr(&out);
+	return unit_pop3(t, line, 65536, st_r);
 }
 
 static void expect(struct pop3_txn *t, const char *line, const char *reply)
