@@ -7,7 +7,8 @@
  * share this process and its libevent loop. A session:
  *
  *   - expands the mail location (the userdb's mail, else mail_location) with
- *     %u %n %d %h and "~/", opens the Maildir with the store (mstore_open);
+ *     %u %n %d %h, opens the INBOX with the store (mstore_open_location:
+ *     Maildir or mbox; a new user's Maildir is created);
  *     "+OK Logged in." when it is open, "-ERR [SYS/TEMP] ..." when not;
  *   - feeds the bytes the login had read but not used, then the socket's, line
  *     by line to pop3_txn; a streamed reply (RETR, TOP) is continued by
@@ -214,50 +215,6 @@ static void session_event(struct bufferevent *bev, short what, void *arg)
 	}
 }
 
-/* mail_path - the Maildir of a user: the location expanded, "~/" made home; NULL (*error_r) */
-static char *mail_path(const char *user, const char *home, const char *location, const char **error_r)
-{
-	struct var_entry tab[VAR_USER_ENTRIES];
-	char *scratch = xmalloc(strlen(user) + 2), *path = NULL;
-	struct buf b = BUF_INIT(4096);
-	struct arena *a = arena_new(0);
-	struct mail_location ml;
-	size_t n = var_user_table(tab, user, *home ? home : NULL, scratch);
-
-	if (*location == '\0') {
-		if (*home == '\0') {
-			*error_r = "mail_location is not set and the user has no home directory";
-			goto out;
-		}
-		path = xasprintf("%s/Maildir", home);
-		goto out;
-	}
-	if (var_expand(location, tab, n, &b, error_r, NULL) < 0)
-		goto out;
-	if (mail_location_parse(buf_cstr(&b), a, &ml, error_r) < 0)
-		goto out;
-	if (*ml.driver && strcmp(ml.driver, "maildir") != 0) {
-		*error_r = "only Maildir mailboxes are served by POP3 so far";
-		goto out;
-	}
-	if (strncmp(ml.path, "~/", 2) == 0 || strcmp(ml.path, "~") == 0) {
-		if (*home == '\0') {
-			*error_r = "mail_location uses ~ but the user has no home directory";
-			goto out;
-		}
-		path = xasprintf("%s%s", home, ml.path + 1);
-	} else if (*ml.path == '/') {
-		path = xstrdup(ml.path);
-	} else {
-		*error_r = "the mail location is not an absolute path";
-	}
-out:
-	arena_free(&a);
-	buf_free(&b);
-	free(scratch);
-	return path;
-}
-
 /* make_parents - mkdir -p the directories above path (mode 0700), as Dovecot creates a new user's */
 static void make_parents(const char *path)
 {
@@ -273,6 +230,43 @@ static void make_parents(const char *path)
 	free(p);
 }
 
+/*
+ * open_inbox - the user's INBOX: the location expanded (%u %n %d %h), parsed and
+ * opened by the store (Maildir or mbox); an empty location means ~/Maildir.
+ * A new user's Maildir is created with its parents. 0, or -1 with *error_r.
+ */
+static int open_inbox(const char *user, const char *home, const char *location, struct mstore_box **box,
+		      const char **error_r)
+{
+	struct var_entry tab[VAR_USER_ENTRIES];
+	char *scratch = xmalloc(strlen(user) + 2);
+	struct buf b = BUF_INIT(4096);
+	struct arena *a = arena_new(0);
+	struct mail_location ml;
+	size_t n = var_user_table(tab, user, *home ? home : NULL, scratch);
+	int rc = -1;
+
+	if (var_expand(*location ? location : "maildir:~/Maildir", tab, n, &b, error_r, NULL) < 0 ||
+	    mail_location_parse(buf_cstr(&b), a, &ml, error_r) < 0)
+		goto out;
+	if (*ml.path == '~' && *home == '\0') {
+		*error_r = "the mail location uses ~ but the user has no home directory";
+		goto out;
+	}
+	if (strcmp(ml.driver, "maildir") == 0) {
+		char *path = *ml.path == '~' ? xasprintf("%s%s", home, ml.path + 1) : xstrdup(ml.path);
+
+		make_parents(path);
+		free(path);
+	}
+	rc = mstore_open_location(&ml, home, box, error_r);
+out:
+	arena_free(&a);
+	buf_free(&b);
+	free(scratch);
+	return rc;
+}
+
 /* session_start - one SESSION message: open the mailbox, greet, run */
 static void session_start(char *msg, int fd)
 {
@@ -281,7 +275,6 @@ static void session_start(char *msg, int fd)
 	struct mstore_box *box = NULL;
 	struct buf input = BUF_INIT(WORKER_MSG_MAX);
 	const char *err = NULL;
-	char *path;
 	struct timeval idle = { WORKER_IDLE_S, 0 };
 
 	if (access_split(msg, f, 11) != 11 || strcmp(f[0], "SESSION") != 0 ||
@@ -295,20 +288,15 @@ static void session_start(char *msg, int fd)
 	if (W.sessions)
 		W.sessions->prev = s;
 	W.sessions = s;
-	path = mail_path(f[1], f[2], f[3], &err);
-	if (path)
-		make_parents(path);
-	if (path == NULL || mstore_open(path, &box, &err) < 0) {
-		log_err("pop3(%s): cannot open the mailbox %s: %s", log_sanitize(s->user, 100), path ? path : f[3], err);
+	if (open_inbox(f[1], f[2], f[3], &box, &err) < 0) {
+		log_err("pop3(%s): cannot open the INBOX (%s): %s", log_sanitize(s->user, 100), f[3], err);
 		bufferevent_write(s->bev, "-ERR [SYS/TEMP] Couldn't open INBOX.\r\n", 38);
-		free(path);
 		buf_free(&input);
 		bufferevent_enable(s->bev, EV_WRITE);
 		bufferevent_setcb(s->bev, NULL, session_output, session_event, s);
 		session_close(s, "Couldn't open INBOX");
 		return;
 	}
-	free(path);
 	if (box->warning)
 		log_warn("pop3(%s): %s", log_sanitize(s->user, 100), box->warning);
 	struct pop3_txn_settings set = { .uidl_format = f[4], .user = s->user, .capa = NULL };

@@ -179,7 +179,7 @@ def test_plain_login_retrieve_byte_exact(pop3sys, conf):
     log = s.log()
     assert "pop3-login[" in log and "Login: user=<john@example.org>, method=PLAIN, rip=127.0.0.1, " \
         "lip=127.0.0.1, mpid=" in log
-    assert "pop3(john@example.org): Disconnected: Logged out top=0/0, retr=1/" in log
+    assert wait_for(lambda: "pop3(john@example.org): Disconnected: Logged out top=0/0, retr=1/" in s.log())
 
 
 def test_dele_quit_removes_dropped_connection_does_not(pop3sys):
