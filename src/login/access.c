@@ -79,34 +79,6 @@ void access_free(struct access_env *env)
 	config_free(&env->cfg);
 }
 
-/* access_listen_fds - descriptors 3.. and their TLS flags */
-size_t access_listen_fds(bool **ssl_r)
-{
-	const char *n_env = getenv(SERVICE_ENV_LISTEN_FDS), *ssl = getenv(SERVICE_ENV_LISTEN_SSL);
-	char *end;
-	long n = 0;
-
-	if (n_env && *n_env) {
-		errno = 0;
-		n = strtol(n_env, &end, 10);
-		if (errno || *end || n < 0 || n > 64)
-			fatal("bad $%s: \"%s\"", SERVICE_ENV_LISTEN_FDS, n_env);
-	}
-	if (ssl_r)
-		*ssl_r = xcalloc((size_t)n + 1, sizeof(bool));
-	for (long i = 0; i < n; i++) {
-		int fd = SERVICE_LISTEN_FD_BASE + (int)i;
-		int fl = fcntl(fd, F_GETFL);
-
-		if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
-			fatal("listening descriptor %d: %s", fd, strerror(errno));
-		(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
-		if (ssl_r && ssl && (size_t)i < strlen(ssl))
-			(*ssl_r)[i] = ssl[i] == '1';
-	}
-	return (size_t)n;
-}
-
 char *access_socket_path(const struct access_env *env, const char *name)
 {
 	return xasprintf("%s/%s", env->qdir, name);

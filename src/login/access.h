@@ -6,7 +6,7 @@
  * as "$syslog_name/IDENT", and some take listening sockets from the master.
  *
  * Runs in:  pop3-login, pop3 (dispatcher and workers); imap next
- * API:      access_setup(), access_free(), access_listen_fds(), access_socket_path(),
+ * API:      access_setup(), access_free(), access_socket_path(),
  *           access_fd_send(), access_fd_recv(), access_split()
  * Tests:    tests/e2e/test_pop3.py
  */
@@ -35,13 +35,6 @@ struct access_env {
 /* access_setup - load both files and start logging as ident; fatal on configuration errors */
 void access_setup(const char *config_dir, const char *ident, struct access_env *env);
 void access_free(struct access_env *env);
-
-/*
- * access_listen_fds - the listening sockets from the master (fds 3..), made
- * non-blocking; *ssl_r (may be NULL) gets a malloc'd array of flags from
- * $POSTERN_LISTEN_SSL ("01": the second is implicit TLS). Returns the count.
- */
-size_t access_listen_fds(bool **ssl_r);
 
 /* access_socket_path - "queue_directory/name" (malloc'd) */
 char *access_socket_path(const struct access_env *env, const char *name);

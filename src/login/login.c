@@ -804,7 +804,7 @@ int login_main(struct cli *cli, const struct login_proto *proto)
 	access_setup(cli->config_dir, ident, &L.env);
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);
-	L.n_listen = access_listen_fds(&L.lssl);
+	L.n_listen = service_listen_fds(&L.lssl);
 	if (L.n_listen == 0)
 		fatal("no listening sockets ($%s)", SERVICE_ENV_LISTEN_FDS);
 	for (size_t i = 0; i < L.n_listen; i++)

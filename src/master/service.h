@@ -73,6 +73,7 @@
 #define QMGR_MSG_NEW 'I'   /* "I<queue id>": a message was committed to incoming/ */
 #define QMGR_MSG_FLUSH 'F' /* "F": retry every deferred message now */
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -88,5 +89,13 @@ struct config;
 int64_t service_int(struct config *cfg, const char *name);
 int64_t service_time(struct config *cfg, const char *name);
 size_t service_concurrency(struct config *cfg, const char *limit_param);
+
+/*
+ * service_listen_fds - the listening sockets from the master (fds 3..,
+ * $POSTERN_LISTEN_FDS of them, at most 64), made non-blocking and
+ * close-on-exec; *ssl_r (may be NULL) gets a malloc'd array of flags from
+ * $POSTERN_LISTEN_SSL ("01": the second is implicit TLS). Returns the count.
+ */
+size_t service_listen_fds(bool **ssl_r);
 
 #endif

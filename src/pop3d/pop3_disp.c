@@ -452,7 +452,7 @@ int pop3_disp_main(struct cli *cli, int argc, char **argv)
 	D.exe[n] = '\0';
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);
-	if (access_listen_fds(NULL) != 1)
+	if (service_listen_fds(NULL) != 1)
 		fatal("expected the %s socket on descriptor %d", SERVICE_POP3_SOCKET, SERVICE_LISTEN_FD_BASE);
 	if (!D.env.root)
 		log_info("running as uid %ld: pop3 workers keep this uid", (long)getuid());

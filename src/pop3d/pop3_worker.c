@@ -373,7 +373,7 @@ int pop3_worker_main(struct cli *cli, int argc, char **argv)
 		fatal("a pop3 worker never runs as root");
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);
-	if (access_listen_fds(NULL) != 1)
+	if (service_listen_fds(NULL) != 1)
 		fatal("expected the dispatcher's socket on descriptor %d", SERVICE_LISTEN_FD_BASE);
 	W.base = event_base_new();
 	if (W.base == NULL)
