@@ -14,6 +14,8 @@
  *     by line to pop3_txn; a streamed reply (RETR, TOP) is continued by
  *     pop3_txn_more() only while the output is below WORKER_OUT_LOW, so a huge
  *     message never sits in memory;
+ *   - refuses a user's session beyond mail_max_userip_connections from one
+ *     address (counted here: every session of a user is in the same worker);
  *   - ends at QUIT (deletions applied by pop3_txn) or when the client goes
  *     (nothing deleted), with Dovecot's line
  *     "pop3(user): Disconnected: Logged out top=../.., retr=../.., del=../.., size=..".
@@ -62,6 +64,7 @@ struct session {
 	struct bufferevent *bev;
 	struct pop3_txn *txn;
 	char *user;
+	char *rip;
 	struct evbuffer *pre; /* bytes the login read but did not use, then what follows them; or NULL */
 	bool streaming; /* a POP3_TXN_MORE reply is being sent */
 	bool closing;   /* close once the output is written */
@@ -93,6 +96,7 @@ static void session_free(struct session *s)
 		evbuffer_free(s->pre);
 	buf_free(&s->out);
 	free(s->user);
+	free(s->rip);
 	if (s->prev)
 		s->prev->next = s->next;
 	else
@@ -267,6 +271,26 @@ out:
 	return rc;
 }
 
+/* session_refuse - send one -ERR reply and close */
+static void session_refuse(struct session *s, const char *reply, const char *why)
+{
+	bufferevent_write(s->bev, reply, strlen(reply));
+	bufferevent_setcb(s->bev, NULL, session_output, session_event, s);
+	bufferevent_enable(s->bev, EV_WRITE);
+	session_close(s, why);
+}
+
+/* userip_count - sessions of this worker for user from rip (a user always maps to the same worker) */
+static unsigned userip_count(const char *user, const char *rip)
+{
+	unsigned n = 0;
+
+	for (struct session *s = W.sessions; s; s = s->next)
+		if (s->rip && strcmp(s->user, user) == 0 && strcmp(s->rip, rip) == 0)
+			n++;
+	return n;
+}
+
 /* session_start - one SESSION message: open the mailbox, greet, run */
 static void session_start(char *msg, int fd)
 {
@@ -280,6 +304,9 @@ static void session_start(char *msg, int fd)
 	if (access_split(msg, f, 11) != 11 || strcmp(f[0], "SESSION") != 0 ||
 	    base64_decode(&input, f[10], strlen(f[10])) < 0)
 		fatal("malformed SESSION message from the dispatcher");
+	unsigned long limit = strtoul(dconf_get_proto(W.env.dc, "pop3", DCONF_mail_max_userip_connections), NULL, 10);
+	unsigned already = userip_count(f[1], f[7]);
+
 	s = xcalloc(1, sizeof(*s));
 	s->user = xstrdup(f[1]);
 	buf_init(&s->out, 0);
@@ -288,13 +315,20 @@ static void session_start(char *msg, int fd)
 	if (W.sessions)
 		W.sessions->prev = s;
 	W.sessions = s;
+	if (limit && already >= limit) {
+		char *reply = xasprintf("-ERR [IN-USE] Maximum number of connections from user+IP exceeded "
+					"(mail_max_userip_connections=%lu)\r\n", limit);
+
+		session_refuse(s, reply, "Maximum number of connections from user+IP exceeded");
+		free(reply);
+		buf_free(&input);
+		return;
+	}
+	s->rip = xstrdup(f[7]);
 	if (open_inbox(f[1], f[2], f[3], &box, &err) < 0) {
 		log_err("pop3(%s): cannot open the INBOX (%s): %s", log_sanitize(s->user, 100), f[3], err);
-		bufferevent_write(s->bev, "-ERR [SYS/TEMP] Couldn't open INBOX.\r\n", 38);
+		session_refuse(s, "-ERR [SYS/TEMP] Couldn't open INBOX.\r\n", "Couldn't open INBOX");
 		buf_free(&input);
-		bufferevent_enable(s->bev, EV_WRITE);
-		bufferevent_setcb(s->bev, NULL, session_output, session_event, s);
-		session_close(s, "Couldn't open INBOX");
 		return;
 	}
 	if (box->warning)

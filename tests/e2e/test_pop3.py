@@ -462,3 +462,39 @@ def test_line_too_long_and_bad_commands(pop3sys):
     except ConnectionResetError:
         pass  # closed with unread input: a reset
     sock.close()
+
+
+def test_mail_max_userip_connections(pop3sys):
+    s = pop3sys(extra="mail_max_userip_connections = 1\n")
+    first = login_raw(s)
+    sock = socket.create_connection(("127.0.0.1", s.pop3_port), timeout=30)
+    raw_exchange(sock, b"")
+    raw_exchange(sock, b"USER " + JOHN.encode() + b"\r\n")
+    assert raw_exchange(sock, b"PASS " + JOHN_PW.encode() + b"\r\n") == \
+        b"-ERR [IN-USE] Maximum number of connections from user+IP exceeded " \
+        b"(mail_max_userip_connections=1)\r\n"
+    sock.close()
+    assert raw_exchange(first, b"QUIT\r\n") == b"+OK Logging out.\r\n"
+    first.close()
+    assert wait_for(lambda: "Disconnected: Logged out" in s.log())
+    second = login_raw(s)  # the first one is gone: allowed again
+    second.close()
+
+
+def test_ssl_min_protocol(pop3sys):
+    """ssl_min_protocol = TLSv1.3 refuses a TLS 1.2 client; the default (TLSv1.2) accepts it"""
+    def tls12():
+        ctx = s.tls_context()
+        ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+        return ctx
+
+    s = pop3sys()
+    p = poplib.POP3_SSL("localhost", s.pop3s_port, context=tls12(), timeout=30)
+    assert p.sock.version() == "TLSv1.2"
+    p.quit()
+    s = pop3sys(extra="ssl_min_protocol = TLSv1.3\n")
+    with pytest.raises(ssl.SSLError):
+        poplib.POP3_SSL("localhost", s.pop3s_port, context=tls12(), timeout=30)
+    p = s.pops()
+    assert p.sock.version() == "TLSv1.3"
+    p.quit()
