@@ -204,12 +204,16 @@ static void session_event(struct bufferevent *bev, short what, void *arg)
 
 	(void)bev;
 	if (what & BEV_EVENT_TIMEOUT) {
-		if (!s->closing)
-			bufferevent_write(s->bev, "-ERR Disconnected for inactivity.\r\n", 35);
+		if (s->closing) { /* the client does not even read */
+			session_free(s);
+			return;
+		}
+		/* libevent stopped both directions: write the notice, then close */
 		s->why = "Disconnected for inactivity";
-		bufferevent_free(s->bev);
-		s->bev = NULL;
-		session_free(s);
+		s->streaming = false;
+		bufferevent_write(s->bev, "-ERR Disconnected for inactivity.\r\n", 35);
+		bufferevent_enable(s->bev, EV_WRITE);
+		session_close(s, NULL);
 		return;
 	}
 	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
