@@ -6,6 +6,10 @@
  * "+OK Logging out, messages deleted."), so scripts and clients written
  * against Dovecot see no difference.
  *
+ * LIST and UIDL of the whole mailbox stream too (about 64 KiB at first,
+ * then the caller's max per pop3_txn_more()), so a mailbox of 100,000
+ * messages does not need megabytes of output buffer at once.
+ *
  * Message bodies (RETR, TOP) are streamed: each call converts at most about
  * the caller's max bytes of the stored message (LF or CRLF line ends) to
  * CRLF line ends with dot-stuffing, so memory stays bounded whatever the
@@ -63,6 +67,10 @@ struct pop3_txn {
 	uint64_t top_bytes, retr_bytes;
 	const char *error;     /* the last storage error, for the log */
 	char stats[160];
+
+	/* the LIST/UIDL reply being streamed: POP3_LIST or POP3_UIDL, 0 when none */
+	int listing;
+	size_t list_next;
 
 	/* the RETR/TOP reply being streamed */
 	bool streaming, is_top, in_header, line_start, line_has_text;
@@ -155,56 +163,86 @@ static int uidl_of(struct pop3_txn *t, size_t i, struct buf *u)
 	return 0;
 }
 
-/* cmd_list - LIST [n] */
-static void cmd_list(struct pop3_txn *t, const struct pop3_cmd *c, struct buf *out)
+/* pump_list - the next lines of a LIST or UIDL reply, about max bytes; the "." at the end */
+static enum pop3_txn_status pump_list(struct pop3_txn *t, struct buf *out, size_t max)
+{
+	struct buf u = BUF_INIT(POP3_TXN_UIDL_MAX);
+	size_t start = out->len;
+
+	while (t->list_next < t->box->n && out->len - start < max) {
+		size_t k = t->list_next++;
+
+		if (t->deleted[k])
+			continue;
+		if (t->listing == POP3_LIST) {
+			reply(out, "%zu %llu", k + 1, (unsigned long long)t->box->msgs[k].vsize);
+			continue;
+		}
+		buf_reset(&u);
+		if (uidl_of(t, k, &u) < 0) {
+			/* the first one worked before "+OK": end the session rather than send a wrong list */
+			buf_free(&u);
+			t->listing = 0;
+			return POP3_TXN_QUIT;
+		}
+		reply(out, "%zu %s", k + 1, buf_cstr(&u));
+	}
+	buf_free(&u);
+	if (t->list_next < t->box->n)
+		return POP3_TXN_MORE;
+	reply(out, ".");
+	t->listing = 0;
+	return POP3_TXN_DONE;
+}
+
+/* cmd_list - LIST [n]; the whole list is streamed like a message */
+static enum pop3_txn_status cmd_list(struct pop3_txn *t, const struct pop3_cmd *c, struct buf *out)
 {
 	long i;
 
 	if (c->nargs > 0) {
 		if ((i = msg_index(t, c->msg, out)) >= 0)
 			reply(out, "+OK %u %llu", c->msg, (unsigned long long)t->box->msgs[i].vsize);
-		return;
+		return POP3_TXN_DONE;
 	}
 	reply(out, "+OK %zu messages:", t->box->n - t->n_deleted);
-	for (size_t k = 0; k < t->box->n; k++) {
-		if (!t->deleted[k])
-			reply(out, "%zu %llu", k + 1, (unsigned long long)t->box->msgs[k].vsize);
-	}
-	reply(out, ".");
+	t->listing = POP3_LIST;
+	t->list_next = 0;
+	return pump_list(t, out, POP3_TXN_FIRST_CHUNK);
 }
 
 /* cmd_uidl - UIDL [n] */
-static void cmd_uidl(struct pop3_txn *t, const struct pop3_cmd *c, struct buf *out)
+static enum pop3_txn_status cmd_uidl(struct pop3_txn *t, const struct pop3_cmd *c, struct buf *out)
 {
 	struct buf u = BUF_INIT(POP3_TXN_UIDL_MAX);
-	size_t mark = out->len;
+	size_t k = 0;
 	long i;
 
 	if (c->nargs > 0) {
-		if ((i = msg_index(t, c->msg, out)) < 0)
-			return;
+		if ((i = msg_index(t, c->msg, out)) < 0) {
+			buf_free(&u);
+			return POP3_TXN_DONE;
+		}
 		if (uidl_of(t, (size_t)i, &u) < 0)
 			reply(out, "-ERR [SYS/TEMP] Failed to get UIDL.");
 		else
 			reply(out, "+OK %u %s", c->msg, buf_cstr(&u));
 		buf_free(&u);
-		return;
+		return POP3_TXN_DONE;
 	}
-	reply(out, "+OK");
-	for (size_t k = 0; k < t->box->n; k++) {
-		if (t->deleted[k])
-			continue;
-		buf_reset(&u);
-		if (uidl_of(t, k, &u) < 0) {
-			buf_truncate(out, mark);
-			reply(out, "-ERR [SYS/TEMP] Failed to get UIDL.");
-			buf_free(&u);
-			return;
-		}
-		reply(out, "%zu %s", k + 1, buf_cstr(&u));
+	/* the format works for this store? (it works for all messages or for none) */
+	while (k < t->box->n && t->deleted[k])
+		k++;
+	if (k < t->box->n && uidl_of(t, k, &u) < 0) {
+		reply(out, "-ERR [SYS/TEMP] Failed to get UIDL.");
+		buf_free(&u);
+		return POP3_TXN_DONE;
 	}
-	reply(out, ".");
 	buf_free(&u);
+	reply(out, "+OK");
+	t->listing = POP3_UIDL;
+	t->list_next = 0;
+	return pump_list(t, out, POP3_TXN_FIRST_CHUNK);
 }
 
 /* finish_stream - the terminating line of a RETR/TOP reply */
@@ -374,7 +412,7 @@ enum pop3_txn_status pop3_txn_line(struct pop3_txn *t, const char *line, size_t 
 	long i;
 
 	/* the caller reads no command while a reply streams (pop3_txn.h) */
-	ASSERT(!t->streaming);
+	ASSERT(!t->streaming && !t->listing);
 	if (pop3_cmd_parse(line, n, POP3_TXN_LINE_MAX, &c, &err) < 0) {
 		reply(out, "-ERR %s", err);
 		goto bad;
@@ -389,11 +427,9 @@ enum pop3_txn_status pop3_txn_line(struct pop3_txn *t, const char *line, size_t 
 		      (unsigned long long)(t->total_size - t->deleted_size));
 		break;
 	case POP3_LIST:
-		cmd_list(t, &c, out);
-		break;
+		return cmd_list(t, &c, out);
 	case POP3_UIDL:
-		cmd_uidl(t, &c, out);
-		break;
+		return cmd_uidl(t, &c, out);
 	case POP3_RETR:
 		return cmd_fetch(t, &c, false, out);
 	case POP3_TOP:
@@ -437,6 +473,8 @@ bad:
 /* pop3_txn_more - continue a streamed reply */
 enum pop3_txn_status pop3_txn_more(struct pop3_txn *t, struct buf *out, size_t max)
 {
+	if (t->listing)
+		return pump_list(t, out, max ? max : 1);
 	if (!t->streaming)
 		return POP3_TXN_DONE;
 	return pump(t, out, max ? max : 1);

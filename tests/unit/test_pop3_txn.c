@@ -386,6 +386,52 @@ static void test_big_message_streamed(void **state)
 	buf_free(&out);
 }
 
+/* LIST and UIDL of a large mailbox stream in bounded pieces, and all of it */
+static void test_list_streamed(void **state)
+{
+	const size_t n = 10000;
+	struct buf out = BUF_INIT(1u << 20), all = BUF_INIT(8u << 20);
+	static const char *const cmds[] = { "LIST", "UIDL" };
+	struct pop3_txn *t;
+	char name[64], line[64];
+
+	(void)state;
+	for (size_t i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "18%08zu.M1P1.host", i);
+		put_new(name, "S: x\n\nb\n", 9);
+	}
+	t = open_txn(NULL);
+	for (size_t c = 0; c < 2; c++) {
+		enum pop3_txn_status st = pop3_txn_line(t, cmds[c], 4, &out);
+		size_t calls = 0, lines = 0;
+
+		assert_int_equal(st, POP3_TXN_MORE);
+		assert_true(out.len < 70000);
+		buf_reset(&all);
+		for (;;) {
+			assert_int_equal(buf_append(&all, out.data, out.len), 0);
+			buf_reset(&out);
+			if (st != POP3_TXN_MORE)
+				break;
+			st = pop3_txn_more(t, &out, 4096);
+			assert_true(out.len < 4096 + 64);
+			calls++;
+		}
+		assert_int_equal(st, POP3_TXN_DONE);
+		assert_true(calls > 5);
+		for (const char *p = all.data; (p = strstr(p, "\r\n")) != NULL; p += 2)
+			lines++;
+		assert_int_equal(lines, n + 2); /* "+OK", one per message, "." */
+		assert_string_equal(all.data + all.len - 5, "\r\n.\r\n");
+		snprintf(line, sizeof(line), c ? "\r\n%zu %08zx" : "\r\n%zu 12\r\n", n, n);
+		assert_non_null(strstr(all.data, line));
+	}
+	expect(t, "QUIT", "+OK Logging out.\r\n");
+	pop3_txn_free(&t);
+	buf_free(&out);
+	buf_free(&all);
+}
+
 /* %f, %g, %u %v in decimal; %m has no value with Maildir: UIDL fails as in Dovecot */
 static void test_uidl_formats(void **state)
 {
@@ -406,6 +452,35 @@ static void test_uidl_formats(void **state)
 	expect(t, "UIDL 2", "-ERR [SYS/TEMP] Failed to get UIDL.\r\n");
 	expect(t, "UIDL", "-ERR [SYS/TEMP] Failed to get UIDL.\r\n");
 	assert_non_null(pop3_txn_error(t));
+	pop3_txn_free(&t);
+}
+
+/* the uidlist's G field is the GUID (%g); its P field, a UIDL Dovecot saved, wins over the format */
+static void test_uidlist_guid_and_saved_uidl(void **state)
+{
+	char p[512];
+	FILE *f;
+	struct pop3_txn *t;
+
+	(void)state;
+	copy_vector();
+	snprintf(p, sizeof(p), "%s/dovecot-uidlist", dir);
+	f = fopen(p, "w");
+	assert_non_null(f);
+	fputs("3 V1795550914 N6 G30619319c1ee056bbe62000083ecc375\n"
+	      "1 W491 G0a1b2c3d4e5f :1795550912.Vfe00I10c3d1M155820.vm\n"
+	      "2 W491 Pold-server-uidl-2 :1795550912.Vfe00I10c3e1M204890.vm\n"
+	      "3 W491 :1795550912.Vfe00I10c3f1M254337.vm\n"
+	      "4 W491 :1795550912.Vfe00I10c401M302802.vm\n",
+	      f);
+	fclose(f);
+	t = open_txn("%g");
+	expect(t, "UIDL 1", "+OK 1 0a1b2c3d4e5f\r\n");
+	expect(t, "UIDL 3", "+OK 3 1795550912.Vfe00I10c3f1M254337.vm\r\n");
+	pop3_txn_free(&t);
+	t = open_txn(NULL);
+	expect(t, "UIDL", "+OK\r\n1 000000016b05eec2\r\n2 old-server-uidl-2\r\n3 000000036b05eec2\r\n"
+			  "4 000000046b05eec2\r\n.\r\n");
 	pop3_txn_free(&t);
 }
 
@@ -439,7 +514,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_top, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retr_marks_seen, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_big_message_streamed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_list_streamed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_uidl_formats, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_uidlist_guid_and_saved_uidl, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_expunged_meanwhile, setup, teardown),
 	};
 
