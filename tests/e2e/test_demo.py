@@ -87,6 +87,10 @@ def test_demo_delivers_mail(demo):
     assert len(files) == 1 and b"hello demo" in files[0].read_bytes(), log
     # never delivered as root
     assert files[0].stat().st_uid != 0
+    # the agent logs right after the file is in place: wait for the line, do not race it
+    end = time.time() + 20
+    while time.time() < end and "status=sent (delivered to maildir)" not in (d / "log" / "postern.log").read_text():
+        time.sleep(0.1)
     assert "status=sent (delivered to maildir)" in (d / "log" / "postern.log").read_text()
     rc, out, err = stop()
     assert rc == 0, err
