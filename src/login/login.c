@@ -1,5 +1,5 @@
 /*
- * login.c - the generic login process: accept, TLS, command lines, hand-over, TLS proxy
+ * login.c - the generic login process: accept, TLS, command lines, hand-over
  *
  * Runs in:  pop3-login (imap-login next) as mail_owner; input is UNTRUSTED network data
  * Design:   one libevent loop; one bufferevent per client: a socket one
@@ -13,7 +13,8 @@
  *           socketpair for TLS) attached; the dispatcher answers OK <pid> or
  *           FAIL <text>. A TLS connection then becomes a proxy between the TLS
  *           bufferevent and the socketpair, each direction bounded to
- *           LOGIN_PROXY_BUF (reading stops until the other side drains).
+ *           LOGIN_PROXY_BUF (reading stops until the other side drains):
+ *           login_proxy.c.
  * Limits:   see login.h
  * Tests:    tests/e2e/test_pop3.py
  */
@@ -52,41 +53,6 @@
 #define HANDOVER_REPLY_MAX 1024
 #define HANDOVER_INPUT_MAX 8192 /* pipelined bytes passed on with the client */
 #define CLIENT_LIMIT_DEFAULT 1000
-
-enum conn_state {
-	C_PREAUTH,     /* reading commands */
-	C_TLS_WAIT,    /* STLS answered: waiting for the answer to be written */
-	C_HANDOVER,    /* waiting for the output to drain, then for the dispatcher */
-	C_PROXY,       /* logged in over TLS: copying bytes */
-	C_CLOSING,     /* flushing the last reply */
-};
-
-struct login_conn {
-	int fd;
-	bool bev_owns_fd;           /* the TLS bufferevent closes the socket */
-	struct bufferevent *bev;    /* the client */
-	struct login_info info;
-	char rip[INET6_ADDRSTRLEN], lip[INET6_ADDRSTRLEN];
-	void *st;                   /* the protocol's state, NULL once freed */
-	enum conn_state state;
-	bool in_lines;              /* inside process_lines(): defer frees */
-	bool suspended;
-	bool greeted;               /* the protocol has greeted (the auth service was ready) */
-	bool dead;                  /* free at the end of process_lines() */
-	char *user, *mech, *reason;
-	unsigned failed;
-	time_t started;
-	struct event *kick;         /* deferred work: resume, hand-over */
-	/* hand-over */
-	uint32_t auth_id;
-	int hfd;
-	struct event *hev;
-	struct buf hreply;
-	int pair;                   /* TLS: our end of the socketpair until the proxy starts */
-	/* proxy */
-	struct bufferevent *pbev;
-	struct login_conn *prev, *next;
-};
 
 static struct {
 	const struct login_proto *proto;
@@ -133,8 +99,8 @@ static void conn_log(struct login_conn *c, const char *what, const char *extra)
 		 extra ? extra : "", c->info.tls ? ", TLS" : c->info.secured ? ", secured" : "");
 }
 
-/* conn_free - release everything of c */
-static void conn_free(struct login_conn *c)
+/* login_conn_free - release everything of c */
+void login_conn_free(struct login_conn *c)
 {
 	if (c->in_lines) {
 		c->dead = true;
@@ -196,7 +162,7 @@ static void disconnected(struct login_conn *c, const char *why)
 
 	conn_log(c, what, NULL);
 	free(what);
-	conn_free(c);
+	login_conn_free(c);
 }
 
 void login_printf(struct login_conn *c, const char *fmt, ...)
@@ -228,7 +194,7 @@ void login_close(struct login_conn *c, const char *reason)
 	c->state = C_CLOSING;
 	bufferevent_disable(c->bev, EV_READ);
 	if (out_len(c) == 0)
-		conn_free(c);
+		login_conn_free(c);
 }
 
 void login_set_user(struct login_conn *c, const char *user, const char *mech)
@@ -361,14 +327,12 @@ static void process_lines(struct login_conn *c)
 	}
 	c->in_lines = false;
 	if (c->dead)
-		conn_free(c);
+		login_conn_free(c);
 	else if (c->state == C_CLOSING && out_len(c) == 0)
-		conn_free(c);
+		login_conn_free(c);
 }
 
 /* --- hand-over --------------------------------------------------------------------------- */
-
-static void proxy_start(struct login_conn *c);
 
 /* handover_fail - the dispatcher refused or was unreachable */
 static void handover_fail(struct login_conn *c, const char *text)
@@ -393,11 +357,11 @@ static void handover_fail(struct login_conn *c, const char *text)
 	L.proto->handover_failed(c, c->st, text);
 	c->in_lines = false;
 	if (c->dead)
-		conn_free(c);
+		login_conn_free(c);
 	else if (c->state != C_CLOSING)
 		login_close(c, "internal failure");
 	else if (out_len(c) == 0)
-		conn_free(c);
+		login_conn_free(c);
 }
 
 /* handover_done - the worker has the client */
@@ -417,10 +381,10 @@ static void handover_done(struct login_conn *c, const char *mpid)
 		L.proto->conn_free(c, c->st);
 	c->st = NULL;
 	if (!c->info.tls) {
-		conn_free(c); /* our copy of the socket; the worker has its own */
+		login_conn_free(c); /* our copy of the socket; the worker has its own */
 		return;
 	}
-	proxy_start(c);
+	login_proxy_start(c, L.base);
 }
 
 /* handover_reply - the dispatcher's answer */
@@ -539,90 +503,6 @@ static void kick(evutil_socket_t fd, short what, void *arg)
 		process_lines(c);
 }
 
-/* --- the TLS proxy after login ------------------------------------------------------------ */
-
-/* proxy_pump - move what from has read to to, stopping from while to is full */
-static void proxy_pump(struct bufferevent *from, struct bufferevent *to)
-{
-	bufferevent_write_buffer(to, bufferevent_get_input(from));
-	if (evbuffer_get_length(bufferevent_get_output(to)) >= LOGIN_PROXY_BUF)
-		bufferevent_disable(from, EV_READ);
-}
-
-static void proxy_client_read(struct bufferevent *bev, void *arg)
-{
-	struct login_conn *c = arg;
-
-	proxy_pump(bev, c->pbev);
-}
-
-static void proxy_worker_read(struct bufferevent *bev, void *arg)
-{
-	struct login_conn *c = arg;
-
-	proxy_pump(bev, c->bev);
-}
-
-/* proxy_client_write - the client took its data: read from the worker again; or finish closing */
-static void proxy_client_write(struct bufferevent *bev, void *arg)
-{
-	struct login_conn *c = arg;
-
-	(void)bev;
-	if (c->pbev == NULL) {
-		conn_free(c);
-		return;
-	}
-	bufferevent_enable(c->pbev, EV_READ);
-}
-
-static void proxy_worker_write(struct bufferevent *bev, void *arg)
-{
-	struct login_conn *c = arg;
-
-	(void)bev;
-	bufferevent_enable(c->bev, EV_READ);
-}
-
-/* proxy_client_event - the client is gone: so is the session (the worker sees EOF) */
-static void proxy_client_event(struct bufferevent *bev, short what, void *arg)
-{
-	(void)bev;
-	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT))
-		conn_free(arg);
-}
-
-/* proxy_worker_event - the worker ended the session: flush to the client, then close */
-static void proxy_worker_event(struct bufferevent *bev, short what, void *arg)
-{
-	struct login_conn *c = arg;
-
-	if (!(what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)))
-		return;
-	bufferevent_write_buffer(c->bev, bufferevent_get_input(bev));
-	bufferevent_free(c->pbev);
-	c->pbev = NULL;
-	if (out_len(c) == 0)
-		conn_free(c);
-	else
-		bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
-}
-
-static void proxy_start(struct login_conn *c)
-{
-	c->state = C_PROXY;
-	c->pbev = bufferevent_socket_new(L.base, c->pair, BEV_OPT_CLOSE_ON_FREE);
-	c->pair = -1;
-	bufferevent_setcb(c->pbev, proxy_worker_read, proxy_worker_write, proxy_worker_event, c);
-	bufferevent_setcb(c->bev, proxy_client_read, proxy_client_write, proxy_client_event, c);
-	bufferevent_setwatermark(c->bev, EV_WRITE, LOGIN_PROXY_BUF / 2, 0);
-	bufferevent_setwatermark(c->pbev, EV_WRITE, LOGIN_PROXY_BUF / 2, 0);
-	bufferevent_setwatermark(c->bev, EV_READ, 0, LOGIN_PROXY_BUF);
-	bufferevent_setwatermark(c->pbev, EV_READ, 0, LOGIN_PROXY_BUF);
-	bufferevent_enable(c->pbev, EV_READ | EV_WRITE);
-	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
-}
-
 /* --- client events before login ----------------------------------------------------------- */
 
 static void client_read(struct bufferevent *bev, void *arg)
@@ -637,7 +517,7 @@ static void client_write(struct bufferevent *bev, void *arg)
 
 	(void)bev;
 	if (c->state == C_CLOSING)
-		conn_free(c);
+		login_conn_free(c);
 	else if (c->state == C_TLS_WAIT)
 		stls_switch(c);
 	else if (c->state == C_HANDOVER && c->hfd < 0)
@@ -652,7 +532,7 @@ static void client_event(struct bufferevent *bev, short what, void *arg)
 	if (c->state == C_HANDOVER && c->hfd >= 0)
 		return; /* the dispatcher's answer decides */
 	if (c->state == C_CLOSING) {
-		conn_free(c);
+		login_conn_free(c);
 		return;
 	}
 	if (what & BEV_EVENT_TIMEOUT) {
@@ -748,7 +628,7 @@ static void stop_deadline(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	(void)arg;
 	while (L.conns)
-		conn_free(L.conns);
+		login_conn_free(L.conns);
 	event_base_loopbreak(L.base);
 }
 
@@ -832,7 +712,7 @@ int login_main(struct cli *cli, const struct login_proto *proto)
 	event_base_dispatch(L.base);
 	log_info("stopped");
 	while (L.conns)
-		conn_free(L.conns);
+		login_conn_free(L.conns);
 	for (size_t i = 0; i < L.n_listen; i++)
 		event_free(L.lev[i]);
 	free(L.lev);
