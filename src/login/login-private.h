@@ -60,7 +60,11 @@ void login_conn_free(struct login_conn *c);
 /* login_proxy_start - c logged in over TLS: copy between c->bev and the socketpair end c->pair */
 void login_proxy_start(struct login_conn *c, struct event_base *base);
 
-/* login_tls_ctx - the server TLS context from dovecot.conf; NULL when TLS is off (fatal on bad files) */
-SSL_CTX *login_tls_ctx(const struct dconf *dc);
+/*
+ * login_tls_ctx - the server TLS context from dovecot.conf; NULL when TLS is
+ * off (fatal on bad files). key_fd: ssl_key opened by the master (read from
+ * its start, then closed), or -1: the login reads the file itself.
+ */
+SSL_CTX *login_tls_ctx(const struct dconf *dc, int key_fd);
 
 #endif

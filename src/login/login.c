@@ -689,7 +689,11 @@ int login_main(struct cli *cli, const struct login_proto *proto)
 		fatal("no listening sockets ($%s)", SERVICE_ENV_LISTEN_FDS);
 	for (size_t i = 0; i < L.n_listen; i++)
 		any_tls |= L.lssl[i];
-	L.ssl_ctx = login_tls_ctx(L.env.dc);
+	{
+		const char *kfd = getenv(SERVICE_ENV_SSL_KEY_FD);
+
+		L.ssl_ctx = login_tls_ctx(L.env.dc, kfd && *kfd ? atoi(kfd) : -1);
+	}
 	if (any_tls && L.ssl_ctx == NULL)
 		log_warn("an ssl listener is configured but TLS is not: its clients are refused");
 	L.client_limit = client_limit();

@@ -6,14 +6,17 @@
  * ssl_cert_file / ssl_key_file arrive here in that form (dovecot_conf.c).
  * ssl_min_protocol (default TLSv1.2), ssl_cipher_list, ssl_prefer_server_ciphers.
  *
- * Runs in:  login processes (mail_owner): the key file must be readable by it
- *           (docs/mail-access.md says why and what that costs)
+ * Runs in:  login processes (mail_owner); the key comes on a descriptor the
+ *           master opened as root ($POSTERN_SSL_KEY_FD), as Dovecot's master
+ *           reads it for its logins; without it the login reads the file
  * API:      login_tls_ctx()
  * Tests:    tests/e2e/test_pop3.py (STLS, POP3S, TLS 1.1 refused)
  */
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
 
 #include "lib/log.h"
@@ -58,7 +61,7 @@ static int min_version(const char *v)
 }
 
 /* login_tls_ctx - the server context; NULL when ssl = no or no certificate is set */
-SSL_CTX *login_tls_ctx(const struct dconf *dc)
+SSL_CTX *login_tls_ctx(const struct dconf *dc, int key_fd)
 {
 	const char *ssl = dconf_get(dc, DCONF_ssl), *cert = file_of(dconf_get(dc, DCONF_ssl_cert)),
 		   *key = file_of(dconf_get(dc, DCONF_ssl_key));
@@ -84,8 +87,21 @@ SSL_CTX *login_tls_ctx(const struct dconf *dc)
 	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 	if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1)
 		fatal("ssl_cert %s: %s", cert, ssl_error());
-	if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1)
-		fatal("ssl_key %s: %s (the login process must be able to read it)", key, ssl_error());
+	if (key_fd >= 0) {
+		/* the master's descriptor: its offset is shared with every earlier login */
+		BIO *bio = lseek(key_fd, 0, SEEK_SET) == 0 ? BIO_new_fd(key_fd, BIO_CLOSE) : NULL;
+		EVP_PKEY *pk = bio ? PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL) : NULL;
+
+		if (bio == NULL)
+			close(key_fd);
+		BIO_free(bio);
+		if (pk == NULL || SSL_CTX_use_PrivateKey(ctx, pk) != 1)
+			fatal("ssl_key %s: %s", key, ssl_error());
+		EVP_PKEY_free(pk);
+	} else if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1) {
+		fatal("ssl_key %s: %s (the master could not open it, and neither can the login process)", key,
+		      ssl_error());
+	}
 	if (SSL_CTX_check_private_key(ctx) != 1)
 		fatal("ssl_key %s does not match ssl_cert %s", key, cert);
 	return ctx;

@@ -51,6 +51,7 @@ struct proc {
 	int *fds;           /* listening sockets, n_fds of them */
 	size_t n_fds;
 	char *ssl_flags;    /* login services: '1' per implicit-TLS listener ($POSTERN_LISTEN_SSL), or NULL */
+	int key_fd;         /* login services: ssl_key opened as root, the last of fds; -1: none */
 	pid_t pid;          /* 0: not running (waiting for restart) */
 	time_t started;
 	int backoff;
@@ -149,6 +150,7 @@ static struct proc *proc_new(struct master *m, const char *command, const struct
 	p->svcname = svc ? xstrdup(svc->name) : NULL;
 	p->line = svc ? svc->line : 0;
 	p->backoff = 1;
+	p->key_fd = -1;
 	p->m = m;
 	m->procs = xreallocarray(m->procs, m->n_procs + 1, sizeof(*m->procs));
 	m->procs[m->n_procs++] = p;
@@ -171,6 +173,8 @@ static void proc_free(struct master *m, struct proc *p)
 	free(p->svcname);
 	free(p->fds);
 	free(p->ssl_flags);
+	if (p->key_fd >= 0)
+		close(p->key_fd);
 	free(p);
 }
 
@@ -214,8 +218,14 @@ static _Noreturn void child_exec(struct master *m, struct proc *p)
 			close(lfd);
 		}
 	}
-	snprintf(num, sizeof(num), "%zu", n);
+	/* the ssl_key descriptor is the last one and not a listener */
+	snprintf(num, sizeof(num), "%zu", p->key_fd >= 0 && n > 0 ? n - 1 : n);
 	setenv(SERVICE_ENV_LISTEN_FDS, num, 1);
+	snprintf(num, sizeof(num), "%d", SERVICE_LISTEN_FD_BASE + (int)n - 1);
+	if (p->key_fd >= 0 && n > 0)
+		setenv(SERVICE_ENV_SSL_KEY_FD, num, 1);
+	else
+		unsetenv(SERVICE_ENV_SSL_KEY_FD);
 	if (p->svcname) {
 		setenv(SERVICE_ENV_NAME, p->svcname, 1);
 		snprintf(num, sizeof(num), "%d", p->line);
@@ -329,6 +339,24 @@ static int login_listen(struct master *m, struct proc *p, const struct dconf *dc
 }
 
 /*
+ * login_key - open ssl_key as root for a login service (it runs as
+ * mail_owner); it goes last in p's descriptors. Not readable here: the login
+ * tries the file itself and says why it cannot.
+ */
+static void login_key(struct proc *p, const struct dconf *dc)
+{
+	const char *key = dconf_get(dc, DCONF_ssl_key);
+
+	if (strcmp(dconf_get(dc, DCONF_ssl), "no") == 0 || key == NULL || *key == '\0')
+		return;
+	p->key_fd = open(*key == '<' ? key + 1 : key, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (p->key_fd < 0)
+		return;
+	p->fds = xreallocarray(p->fds, p->n_fds + 1, sizeof(*p->fds));
+	p->fds[p->n_fds++] = p->key_fd;
+}
+
+/*
  * pop3_procs - when DIR/dovecot.conf names pop3 in protocols: pop3-login on
  * the inet listeners of service pop3-login (defaults pop3 110 and pop3s 995
  * with ssl; 1.x: those protocols lists; port 0: off) and the pop3 dispatcher
@@ -373,6 +401,8 @@ static int pop3_procs(struct master *m, struct master_conf *mc, char *err, size_
 		if (strcmp(d->service, "pop3-login") == 0 && dconf_listener_find(dc, "pop3-login", d->name) == NULL)
 			rc = login_listen(m, p, dc, NULL, (int)d->port, d->ssl, err, errlen);
 	}
+	if (rc == 0 && p->n_fds > 0)
+		login_key(p, dc);
 	dconf_free(&dc);
 	if (rc < 0)
 		return -1;

@@ -59,6 +59,12 @@
 #define SERVICE_ENV_LINE "POSTERN_SERVICE_LINE"
 /* login services: one flag per listening descriptor, "1" = implicit TLS (pop3s), e.g. "01" */
 #define SERVICE_ENV_LISTEN_SSL "POSTERN_LISTEN_SSL"
+/*
+ * login services: the ssl_key file, opened by the master as root (the login runs
+ * as mail_owner and the key is usually root's, mode 0600), on the descriptor
+ * right after the listeners; unset when the master did not open it
+ */
+#define SERVICE_ENV_SSL_KEY_FD "POSTERN_SSL_KEY_FD"
 
 #define SERVICE_QMGR_SOCKET "public/qmgr"
 #define SERVICE_VIRTUAL_SOCKET "private/virtual"

@@ -29,8 +29,8 @@ def make_cert(d):
     subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
                     "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
                    check=True, capture_output=True)
-    # the login process runs as mail_owner and reads the key itself (docs/mail-access.md)
-    os.chmod(key, 0o644)
+    # root's alone, as in the HOWTO: the master opens it for the login process (mail_owner)
+    os.chmod(key, 0o600)
     return cert, key
 
 
@@ -437,6 +437,12 @@ def test_root_worker_runs_as_5000(pop3sys):
     p.quit()
     for f in stored(s):
         assert f.stat().st_uid == 5000
+    # the key is root's alone and the login runs as nobody: the master opened it for the login
+    assert s.key.stat().st_uid == 0 and s.key.stat().st_mode & 0o077 == 0
+    p = s.pops()
+    p.user(JOHN)
+    assert p.pass_(JOHN_PW).startswith(b"+OK Logged in.")
+    p.quit()
 
 
 @pytest.mark.skipif(not ROOT_RUN, reason="needs root")
