@@ -13,24 +13,36 @@
 #include "lib/strutil.h"
 #include "libmail/authproto.h"
 
-/* unescape - in place, the field [p, end); returns the new end, or NULL on a bad escape */
+/*
+ * unescape - in place, the field [p, end); returns the new end, or NULL on a
+ * bad escape. Ours: \t \n \\. Dovecot's own (str_tabescape): \001 then t, n,
+ * r or 1, accepted too so that Dovecot-speaking clients interoperate.
+ */
 static char *unescape(char *p, char *end)
 {
 	char *w = p;
 
 	for (; p < end; p++) {
-		if (*p != '\\') {
+		char esc = *p;
+
+		if (esc != '\\' && esc != '\001') {
 			*w++ = *p;
 			continue;
 		}
 		if (++p == end)
 			return NULL;
-		switch (*p) {
-		case 't': *w++ = '\t'; break;
-		case 'n': *w++ = '\n'; break;
-		case '\\': *w++ = '\\'; break;
-		default: return NULL;
-		}
+		if (*p == 't')
+			*w++ = '\t';
+		else if (*p == 'n')
+			*w++ = '\n';
+		else if (esc == '\\' && *p == '\\')
+			*w++ = '\\';
+		else if (esc == '\001' && *p == 'r')
+			*w++ = '\r';
+		else if (esc == '\001' && *p == '1')
+			*w++ = '\001';
+		else
+			return NULL;
 	}
 	return w;
 }
@@ -69,7 +81,7 @@ int authproto_split(char *line, size_t len, char **fields, size_t max, const cha
 	return (int)n;
 }
 
-/* authproto_escape - append s with TAB, LF and backslash escaped */
+/* authproto_escape - append s with TAB, LF and backslash escaped (CR and 001 in Dovecot's form) */
 int authproto_escape(struct buf *b, const char *s)
 {
 	for (; *s; s++) {
@@ -79,6 +91,8 @@ int authproto_escape(struct buf *b, const char *s)
 		case '\t': rc = buf_puts(b, "\\t"); break;
 		case '\n': rc = buf_puts(b, "\\n"); break;
 		case '\\': rc = buf_puts(b, "\\\\"); break;
+		case '\r': rc = buf_puts(b, "\001r"); break; /* ours has no form for these two */
+		case '\001': rc = buf_puts(b, "\0011"); break;
 		default: rc = buf_putc(b, *s); break;
 		}
 		if (rc < 0)

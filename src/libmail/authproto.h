@@ -2,7 +2,8 @@
  * authproto.h - the auth protocol's lines (docs/mail-access.md): split, escape, parse AUTH
  *
  * Lines are TAB-separated fields; inside a field TAB, LF and backslash are
- * written "\t", "\n" and "\\" (docs/mail-access.md). Splitting works in place
+ * written "\t", "\n" and "\\" (docs/mail-access.md); Dovecot's own escapes
+ * (byte 001 followed by t, n, r or 1) are accepted on input. Splitting works in place
  * on a NUL-terminated line the caller owns: the fields point into it, already
  * unescaped. Pure: no I/O, no globals, no allocation.
  *

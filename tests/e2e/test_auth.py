@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from conftest import HOWTO, ROOT_RUN, wait_for
+from conftest import HOWTO, ROOT_RUN, HowtoSystem, wait_for
 
 JOHN = ("john@example.org", "john-secret")   # {PLAIN}
 JANE = ("jane@example.org", "jane-secret")   # {CRAM-MD5}
@@ -109,7 +109,7 @@ class AuthSystem:
         assert wait_for(lambda: text in self.log(), timeout=20), (text, self.log()[-3000:])
 
 
-def write_dovecot(system, conf="dovecot-2x.conf", mechs="plain login cram-md5 scram-sha-256 apop",
+def write_dovecot(system, conf="dovecot-2x.conf", mechs="plain login cram-md5 digest-md5 scram-sha-256 apop",
                   extra="auth_failure_delay = 1 s\n", passwd=None):
     text = (HOWTO / conf).read_text()
     text = text.replace("/etc/postfix", str(system.etc)).replace("/var/spool/mail", str(system.spool))
@@ -119,14 +119,18 @@ def write_dovecot(system, conf="dovecot-2x.conf", mechs="plain login cram-md5 sc
     (system.etc / "passwd").write_text(passwd if passwd is not None else (HOWTO / "passwd").read_text())
 
 
-@pytest.fixture
-def auth(howto):
-    s = howto(start=False)
-    write_dovecot(s)
-    s.start()
-    a = AuthSystem(s)
-    assert wait_for(lambda: (a.private / "auth").exists() and s.service_pids("auth"), timeout=20), s.log()
-    return a
+@pytest.fixture(scope="module")
+def auth():
+    """one running system for the tests below (they only add users to its passwd-file)"""
+    s = HowtoSystem()
+    try:
+        write_dovecot(s)
+        s.start()
+        a = AuthSystem(s)
+        assert wait_for(lambda: (a.private / "auth").exists() and s.service_pids("auth"), timeout=20), s.log()
+        yield a
+    finally:
+        s.cleanup()
 
 
 def test_plain_ok_then_request_once(auth):
@@ -208,6 +212,35 @@ def test_cram_md5(auth, user, password):
     digest = hmac.new(b"not-it", challenge, hashlib.md5).hexdigest()
     c.send("CONT", "2", b64(("%s %s" % (user, digest)).encode()))
     assert c.read()[:2] == ["FAIL", "2"]
+
+
+@pytest.mark.parametrize("user,realm,password", [("john", "example.org", JOHN[1]),
+                                                 ("jane", "example.org", JANE[1])])
+def test_digest_md5(auth, user, realm, password):
+    """john's {PLAIN} password gives the DIGEST-MD5 secret; jane's {CRAM-MD5} hash cannot (FAIL, logged)"""
+    c = auth.client()
+    c.auth(1, "DIGEST-MD5", secured=False, rip="192.0.2.1")
+    f = c.read()
+    assert f[:2] == ["CONT", "1"], f
+    ch = dict(kv.split("=", 1) for kv in base64.b64decode(f[2]).decode().split(","))
+    nonce, cnonce, uri = ch["nonce"].strip('"'), "OA6MHXh6VqTrRk", "pop3/mail.example.org"
+    md5 = lambda b: hashlib.md5(b).digest()
+    hexmd5 = lambda b: hashlib.md5(b).hexdigest()
+    a1 = md5(("%s:%s:%s" % (user, realm, password)).encode()) + (":%s:%s" % (nonce, cnonce)).encode()
+    a2 = ("AUTHENTICATE:" + uri).encode()
+    resp = hexmd5(("%s:%s:00000001:%s:auth:%s" % (hexmd5(a1), nonce, cnonce, hexmd5(a2))).encode())
+    msg = ('username="%s",realm="%s",nonce="%s",cnonce="%s",nc=00000001,qop=auth,digest-uri="%s",'
+           'response=%s,charset=utf-8' % (user, realm, nonce, cnonce, uri, resp))
+    c.send("CONT", "1", b64(msg.encode()))
+    f = c.read()
+    if user == "jane":
+        assert f[:2] == ["FAIL", "1"], f
+        auth.wait_log("auth: passwd-file(jane@example.org,192.0.2.1): Requested DIGEST-MD5 scheme, "
+                      "but we have only CRAM-MD5")
+        return
+    assert f[:2] == ["CONT", "1"] and base64.b64decode(f[2]).startswith(b"rspauth="), f
+    c.send("CONT", "1", "")
+    assert c.read() == ["OK", "1", "user=john@example.org"]
 
 
 def test_scram_sha_256(auth):
@@ -310,6 +343,21 @@ def test_protocol_abuse_closes_only_that_connection(auth):
     assert c.read() == ["OK", "1", "user=john@example.org"]
 
 
+def test_requests_in_progress_are_bounded(auth):
+    c = auth.client()
+    for i in range(1, 1025):
+        c.auth(i, "LOGIN")  # each waits for the user name
+    for i in range(1, 1025):
+        assert c.read()[:2] == ["CONT", str(i)]
+    c.auth(1025, "LOGIN")
+    f = c.read()
+    assert f[:2] == ["FAIL", "1025"] and "temp" in f, f
+    c.close()
+    c = auth.client()  # others are not affected
+    c.plain(1, *JOHN)
+    assert c.read() == ["OK", "1", "user=john@example.org"]
+
+
 def test_cli_auth_test_and_user(auth):
     p = auth.sys.pn.run("auth", "test", *JOHN)
     assert p.returncode == 0, p.stdout + p.stderr
@@ -321,6 +369,25 @@ def test_cli_auth_test_and_user(auth):
     assert p.returncode == 0 and "home      : %s/example.org/jane" % auth.sys.spool in p.stdout, p.stdout
     p = auth.sys.pn.run("user", "ghost@example.org")
     assert p.returncode == 1, p.stdout
+
+
+def test_auth_restarted_after_crash_and_reload(auth):
+    """the master restarts a killed auth process on the same sockets, and reload replaces it"""
+    import signal
+    old = auth.sys.service_pids("auth")
+    assert len(old) == 1
+    os.kill(old[0], signal.SIGKILL)
+    assert wait_for(lambda: auth.sys.service_pids("auth") not in ([], old), timeout=60), auth.log()[-2000:]
+    c = auth.client()
+    c.plain(1, *JOHN)
+    assert c.read() == ["OK", "1", "user=john@example.org"]
+    now = auth.sys.service_pids("auth")
+    assert auth.sys.pn.run("reload").returncode == 0
+    assert wait_for(lambda: auth.sys.service_pids("auth") and not set(now) & set(auth.sys.service_pids("auth")),
+                    timeout=60), auth.log()[-2000:]
+    c = auth.client()
+    c.plain(1, *JOHN)
+    assert c.read() == ["OK", "1", "user=john@example.org"]
 
 
 @pytest.mark.skipif(not ROOT_RUN, reason="privilege drop needs root")

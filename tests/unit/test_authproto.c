@@ -27,6 +27,10 @@ static void test_split_and_unescape(void **state)
 	assert_string_equal(f[2], "PLAIN");
 	assert_int_equal(split("USER\ta\\tb\\nc\\\\d", f, 8, &err), 2);
 	assert_string_equal(f[1], "a\tb\nc\\d");
+	assert_int_equal(split("USER\ta\001tb\001nc\001rd\0011e", f, 8, &err), 2); /* Dovecot's escapes */
+	assert_string_equal(f[1], "a\tb\nc\rd\001e");
+	assert_int_equal(split("a\001x", f, 8, &err), -1);
+	assert_int_equal(split("a\\r", f, 8, &err), -1);
 	assert_int_equal(split("", f, 8, &err), 1);
 	assert_string_equal(f[0], "");
 	assert_int_equal(split("A\t\tB\t", f, 8, &err), 4);
@@ -52,13 +56,13 @@ static void test_split_rejects_nul(void **state)
 static void test_escape_round_trip(void **state)
 {
 	struct buf b = BUF_INIT(1024);
-	const char *in = "t\tn\nb\\e\\t";
+	const char *in = "t\tn\nb\\e\\t\r\001";
 	char *f[4], copy[64];
 	const char *err;
 
 	(void)state;
 	assert_int_equal(authproto_escape(&b, in), 0);
-	assert_string_equal(buf_cstr(&b), "t\\tn\\nb\\\\e\\\\t");
+	assert_string_equal(buf_cstr(&b), "t\\tn\\nb\\\\e\\\\t\001r\0011");
 	snprintf(copy, sizeof(copy), "%s", buf_cstr(&b));
 	assert_int_equal(authproto_split(copy, strlen(copy), f, 4, &err), 1);
 	assert_string_equal(f[0], in);
