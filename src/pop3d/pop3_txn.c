@@ -26,7 +26,7 @@
  * Maildir base file name, up to ":2,"; an mbox has none: UIDL fails as in
  * Dovecot) %g (the uidlist's GUID field, else the base name, as Dovecot's
  * Maildir does; mbox: the UID) %m (mbox: the header MD5; a Maildir has none:
- * UIDL fails as in Dovecot). A UIDL that Dovecot saved in
+ * UIDL fails as in Dovecot, which ends the session then). A UIDL that Dovecot saved in
  * dovecot-uidlist (its P field) wins over the format, as in Dovecot.
  *
  * Runs in:  the pop3 worker, as the mail user; input is UNTRUSTED client data
@@ -35,6 +35,7 @@
  * Tests:    tests/unit/test_pop3_txn.c
  * Refs:     RFC 1939, RFC 2449 (CAPA, RESP-CODES), Dovecot 2.3's pop3 settings
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -211,7 +212,11 @@ static enum pop3_txn_status cmd_list(struct pop3_txn *t, const struct pop3_cmd *
 	return pump_list(t, out, POP3_TXN_FIRST_CHUNK);
 }
 
-/* cmd_uidl - UIDL [n] */
+/*
+ * cmd_uidl - UIDL [n]. When a UIDL cannot be made (%m with a Maildir, %f
+ * with an mbox), Dovecot ends the session ("POP3 UIDLs couldn't be listed"):
+ * UIDL n says nothing more, UIDL has sent its "+OK" already.
+ */
 static enum pop3_txn_status cmd_uidl(struct pop3_txn *t, const struct pop3_cmd *c, struct buf *out)
 {
 	struct buf u = BUF_INIT(POP3_TXN_UIDL_MAX);
@@ -219,27 +224,26 @@ static enum pop3_txn_status cmd_uidl(struct pop3_txn *t, const struct pop3_cmd *
 	long i;
 
 	if (c->nargs > 0) {
-		if ((i = msg_index(t, c->msg, out)) < 0) {
-			buf_free(&u);
-			return POP3_TXN_DONE;
+		enum pop3_txn_status st = POP3_TXN_DONE;
+
+		if ((i = msg_index(t, c->msg, out)) >= 0) {
+			if (uidl_of(t, (size_t)i, &u) < 0)
+				st = POP3_TXN_QUIT;
+			else
+				reply(out, "+OK %u %s", c->msg, buf_cstr(&u));
 		}
-		if (uidl_of(t, (size_t)i, &u) < 0)
-			reply(out, "-ERR [SYS/TEMP] Failed to get UIDL.");
-		else
-			reply(out, "+OK %u %s", c->msg, buf_cstr(&u));
 		buf_free(&u);
-		return POP3_TXN_DONE;
+		return st;
 	}
+	reply(out, "+OK");
 	/* the format works for this store? (it works for all messages or for none) */
 	while (k < t->box->n && t->deleted[k])
 		k++;
 	if (k < t->box->n && uidl_of(t, k, &u) < 0) {
-		reply(out, "-ERR [SYS/TEMP] Failed to get UIDL.");
 		buf_free(&u);
-		return POP3_TXN_DONE;
+		return POP3_TXN_QUIT;
 	}
 	buf_free(&u);
-	reply(out, "+OK");
 	t->listing = POP3_UIDL;
 	t->list_next = 0;
 	return pump_list(t, out, POP3_TXN_FIRST_CHUNK);
@@ -334,6 +338,7 @@ static enum pop3_txn_status cmd_fetch(struct pop3_txn *t, const struct pop3_cmd 
 {
 	long i = msg_index(t, c->msg, out);
 	struct mstore_msg *m;
+	size_t mark;
 
 	if (i < 0)
 		return POP3_TXN_DONE;
@@ -352,6 +357,8 @@ static enum pop3_txn_status cmd_fetch(struct pop3_txn *t, const struct pop3_cmd 
 	t->line_has_text = false;
 	t->prev = -1;
 	t->lines_left = c->lines;
+	/* Dovecot counts the bytes sent from the status line up to the final "." */
+	mark = out->len;
 	if (top) {
 		t->top_count++;
 		t->byte_counter = &t->top_bytes;
@@ -365,6 +372,7 @@ static enum pop3_txn_status cmd_fetch(struct pop3_txn *t, const struct pop3_cmd 
 		}
 		reply(out, "+OK %llu octets", (unsigned long long)m->vsize);
 	}
+	*t->byte_counter += out->len - mark;
 	return pump(t, out, POP3_TXN_FIRST_CHUNK);
 }
 
@@ -404,6 +412,18 @@ static void cmd_capa(struct pop3_txn *t, struct buf *out)
 	reply(out, ".");
 }
 
+/* unknown_command - Dovecot's "-ERR Unknown command: NAME" (the name cut and made printable) */
+static void unknown_command(const char *line, size_t n, struct buf *out)
+{
+	char name[41];
+	size_t k = 0;
+
+	for (size_t i = 0; i < n && line[i] != ' ' && k + 1 < sizeof(name); i++)
+		name[k++] = line[i] > ' ' && line[i] < 0x7f ? (char)toupper((unsigned char)line[i]) : '?';
+	name[k] = '\0';
+	reply(out, "-ERR Unknown command: %s", name);
+}
+
 /* pop3_txn_line - one command line */
 enum pop3_txn_status pop3_txn_line(struct pop3_txn *t, const char *line, size_t n, struct buf *out)
 {
@@ -414,7 +434,10 @@ enum pop3_txn_status pop3_txn_line(struct pop3_txn *t, const char *line, size_t 
 	/* the caller reads no command while a reply streams (pop3_txn.h) */
 	ASSERT(!t->streaming && !t->listing);
 	if (pop3_cmd_parse(line, n, POP3_TXN_LINE_MAX, &c, &err) < 0) {
-		reply(out, "-ERR %s", err);
+		if (strcmp(err, "Unknown command.") == 0)
+			unknown_command(line, n, out);
+		else
+			reply(out, "-ERR %s", err);
 		goto bad;
 	}
 	if ((c.states & POP3_IN_TRANSACTION) == 0) {

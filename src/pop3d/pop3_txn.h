@@ -56,7 +56,8 @@ const char *pop3_txn_logout_stats(struct pop3_txn *t);
  * pop3_txn_error - the last storage error (a static phrase for the log), or
  * NULL. Set when a reply was "-ERR [SYS/TEMP] ..." and when QUIT is returned
  * without a QUIT command: a message could not be read after its "+OK" was
- * sent, or too many bad commands; the caller then closes the connection.
+ * sent, a UIDL could not be made (Dovecot disconnects then too), or too
+ * many bad commands; the caller sends what is in out, then closes.
  * While a reply streams (POP3_TXN_MORE) the caller must not call
  * pop3_txn_line(): it reads the next command only after POP3_TXN_DONE.
  */

@@ -317,14 +317,24 @@ static int write_msg(struct mfile *f, size_t i, bool first, bool seen, int fd, s
 	buf_printf(&meta, "Status: %sO\nX-UID: %u\n", seen || was_seen ? "R" : "", f->uid[i]);
 	if (m->has_cl)
 		buf_printf(&meta, "Content-Length: %llu\n", (unsigned long long)(m->end - m->body_off));
-	if (put(fd, out, vis.data, vis.len) < 0 || put(fd, out, meta.data, meta.len) < 0 ||
-	    put(fd, out, keep.data, keep.len) < 0)
+	/*
+	 * Dovecot puts its headers last; before a header near MBOX_HDR_MAX they go
+	 * first instead, so that the parser (which reads at most that much header)
+	 * always finds the X-UID again
+	 */
+	if (m->hdr_end - m->hdr_off > MBOX_HDR_MAX / 2) {
+		if (put(fd, out, meta.data, meta.len) < 0 || put(fd, out, vis.data, vis.len) < 0)
+			goto out;
+	} else if (put(fd, out, vis.data, vis.len) < 0 || put(fd, out, meta.data, meta.len) < 0) {
+		goto out;
+	}
+	if (put(fd, out, keep.data, keep.len) < 0)
 		goto out;
 	if (m->body_off > m->hdr_end) {
 		if (copy_range(f, fd, out, m->hdr_end, m->body_off) < 0)
 			goto out;
-	} else if (put(fd, out, "\n", 1) < 0) {
-		goto out; /* no empty line after the header: add one */
+	} else if (m->end == m->body_off && put(fd, out, "\n", 1) < 0) {
+		goto out; /* a message of header lines only: end its header (an oversized header has none) */
 	}
 	if (copy_range(f, fd, out, m->body_off, m->end) < 0 || put(fd, out, "\n", 1) < 0)
 		goto out;

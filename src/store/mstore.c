@@ -1,5 +1,6 @@
 /*
- * mstore.c - a Maildir opened by a mail session: sync, UIDs, snapshot, expunge
+ * mstore.c - a Maildir opened by a mail session: sync, UIDs, snapshot, expunge;
+ * the mstore API's entry points that pass an mbox on to mbox_store.c
  *
  * Locking: dovecot-uidlist.lock is created with O_EXCL; a lock older than
  * MSTORE_LOCK_STALE seconds is taken over (its owner died); otherwise the

@@ -1,7 +1,13 @@
 /*
- * mstore.h - a Maildir opened by a mail session: messages with persistent UIDs
+ * mstore.h - a mailbox (Maildir or mbox) opened by a mail session: messages with persistent UIDs
  *
- * mstore_open() takes the mailbox's dovecot-uidlist lock (the file
+ * One API over two formats: mstore_open() (Maildir), mstore_open_mbox() (an
+ * mbox file, src/store/mbox_store.c) or mstore_open_location() (either, from
+ * a mail_location). The box is a snapshot sorted by UID; messages are read
+ * with mstore_stream_*() (as a client sees them), changed with
+ * mstore_commit(), and the box freed with mstore_close().
+ *
+ * Maildir: mstore_open() takes the mailbox's dovecot-uidlist lock (the file
  * dovecot-uidlist.lock, created exclusively, as Dovecot does), moves new/ mail
  * into cur/ (adding ":2,"), scans cur/, gives every message not yet in
  * dovecot-uidlist the next UID (in file name order), forgets records whose file
@@ -16,9 +22,12 @@
  * field, or by reading the file once, after which it is stored as W in the uidlist.
  *
  * Runs in:  pop3 (and later imap) sessions, as the mail user
- * API:      mstore_open(), mstore_msg_open(), mstore_commit(), mstore_close()
- * Tests:    tests/unit/test_mstore.c (the Maildir real Dovecot served, shared/vectors)
- * Refs:     Dovecot's Maildir documentation, maildir(5)
+ * API:      mstore_open(), mstore_open_mbox(), mstore_open_location(),
+ *           mstore_stream_open()/_read()/_close(), mstore_msg_open(),
+ *           mstore_commit(), mstore_find_uid(), mstore_close()
+ * Tests:    tests/unit/test_mstore.c (the Maildir real Dovecot served, shared/vectors),
+ *           tests/unit/test_mbox_store.c, tests/unit/test_pop3_txn.c
+ * Refs:     Dovecot's Maildir and mbox documentation, maildir(5), mbox(5)
  */
 #ifndef POSTERN_MSTORE_H
 #define POSTERN_MSTORE_H
