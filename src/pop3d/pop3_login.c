@@ -54,7 +54,6 @@ struct pop3_login {
 	char apop[160];         /* the greeting's timestamp, "" when APOP is not offered */
 	uint32_t auth_id;       /* request in flight, 0 when none */
 	bool sasl_cont;         /* the next line is a SASL response, not a command */
-	bool sasl_cmd;          /* AUTH (not USER/PASS or APOP): "*" aborts */
 	unsigned bad;
 };
 
@@ -158,7 +157,7 @@ static void auth_reply(enum auth_client_reply r, const char *data, void *ctx)
 }
 
 /* auth_begin - start a request; ir is base64 or NULL */
-static void auth_begin(struct pop3_login *p, const char *mech, const char *ir, bool sasl_cmd)
+static void auth_begin(struct pop3_login *p, const char *mech, const char *ir)
 {
 	struct login_conn *c = p->c;
 	const struct login_info *i = login_info(c);
@@ -169,7 +168,6 @@ static void auth_begin(struct pop3_login *p, const char *mech, const char *ir, b
 	};
 
 	login_set_user(c, NULL, mech);
-	p->sasl_cmd = sasl_cmd;
 	p->auth_id = auth_request_start(login_auth(), &ai, auth_reply, p);
 	if (p->auth_id == 0) {
 		login_printf(c, "-ERR [SYS/TEMP] Waiting for authentication process to respond.\r\n");
@@ -184,15 +182,15 @@ static void auth_with(struct pop3_login *p, const char *mech, const char *authz,
 {
 	struct buf raw = BUF_INIT(3 * POP3_ARG_MAX), enc = BUF_INIT(8 * POP3_ARG_MAX);
 
-	if (authz)
+	if (authz) {
 		buf_puts(&raw, authz);
-	if (authz)
 		buf_putc(&raw, '\0');
+	}
 	buf_append_slice(&raw, a);
 	buf_putc(&raw, '\0');
 	buf_append_slice(&raw, b);
 	(void)base64_encode(&enc, raw.data, raw.len);
-	auth_begin(p, mech, buf_cstr(&enc), false);
+	auth_begin(p, mech, buf_cstr(&enc));
 	OPENSSL_cleanse(raw.data, raw.len);
 	OPENSSL_cleanse(enc.data, enc.len);
 	buf_free(&raw);
@@ -272,7 +270,7 @@ static void p3_auth(struct pop3_login *p, const struct pop3_cmd *cmd)
 	}
 	if (cmd->arg2.n)
 		ir = xstrndup(cmd->arg2.p, cmd->arg2.n);
-	auth_begin(p, mech, ir && strcmp(ir, "=") == 0 ? "" : ir, true);
+	auth_begin(p, mech, ir && strcmp(ir, "=") == 0 ? "" : ir);
 	if (ir) {
 		OPENSSL_cleanse(ir, strlen(ir));
 		free(ir);
