@@ -7,6 +7,8 @@
  * a request is called once per server reply (CONT, OK, FAIL). When the
  * connection to the auth service breaks, every request in flight gets
  * AUTH_CLIENT_TEMPFAIL and the client reconnects on its own (with backoff).
+ * The caller ignores SIGPIPE (every service does): a write to a broken
+ * connection must fail, not kill the process.
  *
  * Runs in:  pop3-login, imap-login, smtpd (unprivileged)
  * API:      auth_client_new(), auth_client_ready(), auth_client_mech_ok(),

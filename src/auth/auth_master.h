@@ -4,7 +4,9 @@
  * REQUEST: turns (login pid, auth id, cookie) into the authenticated user and
  * their userdb fields, so a mail session never trusts the login process's
  * word about who logged in. USER: a plain userdb lookup. Protocol in
- * docs/mail-access.md. Asynchronous, on the caller's libevent base.
+ * docs/mail-access.md. Asynchronous, on the caller's libevent base; the
+ * caller ignores SIGPIPE. A broken connection fails the requests in flight
+ * (AUTH_MASTER_FAIL); the next request connects again.
  *
  * Runs in:  the pop3 (and imap) dispatcher, root; `postern user` (blocking)
  * API:      auth_master_new(), auth_master_request(), auth_master_user(), auth_master_free()

@@ -38,6 +38,8 @@ cli_cmd_fn cmd_reload;
 cli_cmd_fn cmd_status;
 cli_cmd_fn cmd_pw;
 cli_cmd_fn cmd_doveconf;
+cli_cmd_fn cmd_auth;
+cli_cmd_fn cmd_user;
 
 /*
  * postmap_run - `postern postmap` with map_build() flags added when building

@@ -29,6 +29,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "auth/auth_main.h"
 #include "cli/cli.h"
 #include "lib/buf.h"
 #include "lib/htab.h"
@@ -272,13 +273,10 @@ static void check_mailbox_base(struct config *cfg, struct diag_list *dl)
 	}
 }
 
-/* check_dovecot - DIR/dovecot.conf's findings, when the file exists */
+/* check_dovecot - DIR/dovecot.conf's findings, when the file exists, with its passwd-files' hashes */
 static void check_dovecot(const char *dir, struct diag_list *dl)
 {
-	bool missing;
-	struct dconf *cf = dconf_load(dir, &missing, dl);
-
-	dconf_free(&cf);
+	(void)auth_conf_check(dir, true, dl);
 }
 
 /* check_local - local delivery settings Postern does not support yet */

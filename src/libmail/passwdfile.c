@@ -145,6 +145,17 @@ size_t pwf_count(const struct pwf *f)
 	return htab_count(f->users);
 }
 
+/* pwf_foreach - every entry */
+void pwf_foreach(const struct pwf *f, void (*fn)(const struct pwf_entry *e, void *ctx), void *ctx)
+{
+	struct htab_iter it;
+	const char *k;
+	void *v;
+
+	for (htab_iter_init(f->users, &it); htab_iter_next(&it, &k, &v);)
+		fn(v, ctx);
+}
+
 /* pwf_free - release the table */
 void pwf_free(struct pwf **fp)
 {

@@ -14,7 +14,7 @@
  * a table and findings (diag.h, with file:line) out.
  *
  * Runs in:  the auth service (unprivileged); the file is the administrator's
- * API:      pwf_parse(), pwf_lookup(), pwf_count(), pwf_free(), pwf_extra_next()
+ * API:      pwf_parse(), pwf_lookup(), pwf_count(), pwf_foreach(), pwf_free(), pwf_extra_next()
  * Limits:   PWF_LINE_MAX bytes a line, PWF_USERS_MAX users
  * Tests:    tests/unit/test_passwdfile.c, fuzz/fuzz_passwdfile.c
  * Refs:     Dovecot's passwd-file documentation (format only)
@@ -50,6 +50,8 @@ struct pwf *pwf_parse(const char *text, size_t n, const char *path, struct diag_
 const struct pwf_entry *pwf_lookup(const struct pwf *f, const char *user);
 /* pwf_count - the number of users */
 size_t pwf_count(const struct pwf *f);
+/* pwf_foreach - call fn for every entry (in no particular order) */
+void pwf_foreach(const struct pwf *f, void (*fn)(const struct pwf_entry *e, void *ctx), void *ctx);
 /* pwf_free - release the table; *fp = NULL */
 void pwf_free(struct pwf **fp);
 

@@ -22,9 +22,23 @@
 #include "lib/xalloc.h"
 #include "libmail/config_check.h"
 #include "libmail/restrict.h"
+#include "auth/auth_main.h"
 #include "master/master.h"
 #include "master/service.h"
 #include "queue/qstore.h"
+
+/* master_check_dovecot - the errors of dir/dovecot.conf (its warnings are `postern check`'s) */
+static void master_check_dovecot(const char *dir, struct diag_list *diags)
+{
+	struct diag_list dl;
+
+	diag_init(&dl);
+	if (auth_conf_check(dir, false, &dl) < 0)
+		for (size_t i = 0; i < dl.n; i++)
+			if (dl.v[i].level == DIAG_ERROR)
+				diag_add(diags, DIAG_ERROR, dl.v[i].file, dl.v[i].line, dl.v[i].fix, "%s", dl.v[i].msg);
+	diag_free(&dl);
+}
 
 /* master_load - main.cf + master.cf, validated as `postern check` does */
 int master_load(const char *dir, struct master_conf *mc, struct diag_list *diags)
@@ -52,6 +66,7 @@ int master_load(const char *dir, struct master_conf *mc, struct diag_list *diags
 	free(path);
 	config_check(mc->cfg, diags);
 	restrict_check(mc->cfg, diags);
+	master_check_dovecot(dir, diags);
 	if (diag_has_errors(diags)) {
 		master_conf_free(mc);
 		return -1;

@@ -52,6 +52,16 @@ enum pop3_txn_status pop3_txn_more(struct pop3_txn *t, struct buf *out, size_t m
  * "top=0/0, retr=1/491, del=0/4, size=491"
  */
 const char *pop3_txn_logout_stats(struct pop3_txn *t);
+/*
+ * pop3_txn_error - the last storage error (a static phrase for the log), or
+ * NULL. Set when a reply was "-ERR [SYS/TEMP] ..." and when QUIT is returned
+ * without a QUIT command: a message could not be read after its "+OK" was
+ * sent, a UIDL could not be made (Dovecot disconnects then too), or too
+ * many bad commands; the caller sends what is in out, then closes.
+ * While a reply streams (POP3_TXN_MORE) the caller must not call
+ * pop3_txn_line(): it reads the next command only after POP3_TXN_DONE.
+ */
+const char *pop3_txn_error(const struct pop3_txn *t);
 /* pop3_txn_free - end without QUIT: nothing is deleted; *tp = NULL */
 void pop3_txn_free(struct pop3_txn **tp);
 

@@ -14,12 +14,14 @@
  * The content is read from the queue file in 64 KiB pieces and written in
  * pieces of at most 64 KiB (plus one quoted line start), so memory use does
  * not grow with the message.
+ *
+ * The dotlock and fcntl locks are lib/filelock's, shared with the mbox mail
+ * store (src/store/mbox_store.c), which takes them in the same order.
  */
 #include "queue/mbox.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -27,113 +29,13 @@
 #include <unistd.h>
 
 #include "lib/fdio.h"
+#include "lib/filelock.h"
 #include "lib/buf.h"
 #include "lib/safefile.h"
 
 #define CHUNK (64 * 1024)
 
 static const struct mbox_lock mbox_lock_defaults = MBOX_LOCK_DEFAULTS;
-
-/* pause_ms - sleep between lock attempts */
-static void pause_ms(unsigned ms)
-{
-	struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
-
-/*
- * lock_owner_dead - does lockpath hold "<pid> <host>" of a process of this
- * host that no longer exists? (a delivery killed while it held the lock)
- */
-static bool lock_owner_dead(const char *lockpath)
-{
-	char text[300], host[256];
-	int fd = open(lockpath, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	ssize_t n;
-	long pid;
-	int used = 0;
-
-	if (fd < 0)
-		return false;
-	n = read(fd, text, sizeof(text) - 1);
-	close(fd);
-	if (n <= 0)
-		return false;
-	text[n] = '\0';
-	if (sscanf(text, "%ld %255s%n", &pid, host, &used) != 2 || pid <= 1 || text[used] != '\n')
-		return false;
-	{
-		char me[256];
-
-		if (gethostname(me, sizeof(me)) != 0)
-			return false;
-		me[sizeof(me) - 1] = '\0';
-		if (strcmp(me, host) != 0)
-			return false; /* another host's lock (NFS): only the age can break it */
-	}
-	return kill((pid_t)pid, 0) < 0 && errno == ESRCH;
-}
-
-/*
- * dotlock - create <path>.lock exclusively, holding "<pid> <host>"; break a
- * stale one (older than stale_s, or left by a dead process of this host);
- * 0, or -1 with errno
- */
-static int dotlock(const char *lockpath, const struct mbox_lock *lk)
-{
-	unsigned i;
-	int fd;
-
-	for (i = 1;; i++) {
-		struct stat st;
-
-		if ((fd = open(lockpath, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)) >= 0) {
-			char host[256], text[300];
-			int n;
-
-			if (gethostname(host, sizeof(host)) != 0)
-				snprintf(host, sizeof(host), "localhost");
-			host[sizeof(host) - 1] = '\0';
-			n = snprintf(text, sizeof(text), "%ld %s\n", (long)getpid(), host);
-			if (n > 0 && (size_t)n < sizeof(text))
-				(void)fd_write_all(fd, text, (size_t)n);
-			close(fd);
-			return 0;
-		}
-		if (errno != EEXIST || i >= lk->attempts)
-			return -1;
-		if (lock_owner_dead(lockpath) ||
-		    (lstat(lockpath, &st) == 0 && time(NULL) > st.st_ctime + (time_t)lk->stale_s)) {
-			if (unlink(lockpath) != 0 && errno != ENOENT)
-				return -1;
-			continue;
-		}
-		pause_ms(lk->delay_ms);
-	}
-}
-
-/* fcntl_lock - exclusive fcntl lock on the whole file, retried; 0, or -1 with errno */
-static int fcntl_lock(int fd, const struct mbox_lock *lk)
-{
-	struct flock fl;
-	unsigned i;
-
-	for (i = 1;; i++) {
-		memset(&fl, 0, sizeof(fl));
-		fl.l_type = F_WRLCK;
-		fl.l_whence = SEEK_SET;
-		if (fcntl(fd, F_SETLK, &fl) == 0)
-			return 0;
-		if ((errno != EAGAIN && errno != EACCES) || i >= lk->attempts) {
-			if (errno == EACCES)
-				errno = EAGAIN;
-			return -1;
-		}
-		pause_ms(lk->delay_ms);
-	}
-}
 
 /* put - append to the output buffer, writing it out when full; 0, or -1 with errno */
 static int put(struct buf *out, int fd, const void *p, size_t n)
@@ -256,7 +158,7 @@ enum dlv_status mbox_deliver(const char *path, const struct dlv_msg *msg, const 
 		rc = res->status;
 		goto out;
 	}
-	if (dotlock(buf_cstr(&lockpath), lk) != 0) {
+	if (file_dotlock(buf_cstr(&lockpath), lk->attempts, lk->delay_ms, lk->stale_s) != 0) {
 		int err = errno;
 
 		dlv_set(res, dlv_dsn_errno(err == EEXIST ? EAGAIN : err, "4.2.0"),
@@ -265,7 +167,7 @@ enum dlv_status mbox_deliver(const char *path, const struct dlv_msg *msg, const 
 		goto out;
 	}
 	locked = true;
-	if (fcntl_lock(fd, lk) != 0) {
+	if (file_fcntl_lock(fd, true, lk->attempts, lk->delay_ms) != 0) {
 		rc = fail(res, path, errno, "unable to lock for exclusive access");
 		goto out;
 	}

@@ -1,5 +1,6 @@
 /*
- * mstore.c - a Maildir opened by a mail session: sync, UIDs, snapshot, expunge
+ * mstore.c - a Maildir opened by a mail session: sync, UIDs, snapshot, expunge;
+ * the mstore API's entry points that pass an mbox on to mbox_store.c
  *
  * Locking: dovecot-uidlist.lock is created with O_EXCL; a lock older than
  * MSTORE_LOCK_STALE seconds is taken over (its owner died); otherwise the
@@ -28,7 +29,7 @@
 #include "lib/htab.h"
 #include "lib/xalloc.h"
 #include "libmail/uidlist.h"
-#include "store/mstore.h"
+#include "store/mstore-private.h"
 
 #define MSTORE_LOCK_STALE 120      /* seconds */
 #define MSTORE_LOCK_WAIT_MS 10000
@@ -214,6 +215,22 @@ static int cmp_entry(const void *a, const void *b)
 	return c ? c : (x->mn.base_len > y->mn.base_len) - (x->mn.base_len < y->mn.base_len);
 }
 
+/* field_str - the value of string field key in a uidlist record's fields ("G<guid> W491"), or NULL */
+static char *field_str(const struct uidlist_rec *r, char key)
+{
+	const char *p = r ? r->fields : NULL;
+
+	while (p && *p) {
+		const char *end = strchr(p, ' ');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+
+		if (p[0] == key && len > 1)
+			return xstrndup(p + 1, len - 1);
+		p = end ? end + 1 : NULL;
+	}
+	return NULL;
+}
+
 /* cmp_msg - by uid */
 static int cmp_msg(const void *a, const void *b)
 {
@@ -320,6 +337,8 @@ static int sync_box(struct mstore_box *b, int lockfd, const char *lock, const ch
 				dirty = true;
 			} else {
 				m->uid = r->uid;
+				m->guid = field_str(r, 'G');
+				m->pop3_uidl = field_str(r, 'P');
 			}
 			htab_put(seen, base, NULL);
 			m->name = xstrdup(e->name);
@@ -335,20 +354,9 @@ static int sync_box(struct mstore_box *b, int lockfd, const char *lock, const ch
 	qsort(b->msgs, b->n, sizeof(*b->msgs), cmp_msg);
 	/* forget the records of files that are gone */
 	for (i = 0; i < ul->n;) {
-		bool present = false;
-		size_t lo = 0, hi = b->n;
 		uint32_t uid = ul->recs[i].uid;
 
-		while (lo < hi) {
-			size_t mid = lo + (hi - lo) / 2;
-
-			if (b->msgs[mid].uid < uid)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
-		present = lo < b->n && b->msgs[lo].uid == uid;
-		if (!present) {
+		if (mstore_find_uid(b, uid) < 0) {
 			uidlist_remove_uid(ul, uid);
 			dirty = true;
 		} else {
@@ -420,11 +428,17 @@ int mstore_open(const char *path, struct mstore_box **out, const char **error_r)
 int mstore_msg_open(struct mstore_box *b, struct mstore_msg *m)
 {
 	char *p = path_of(b->path, "cur", m->name), *dir;
-	int fd = open(p, O_RDONLY | O_CLOEXEC);
+	int fd;
 	struct entry *v;
 	size_t n;
 	const char *err;
 
+	if (b->mbox) {
+		free(p);
+		errno = EOPNOTSUPP;
+		return -1;
+	}
+	fd = open(p, O_RDONLY | O_CLOEXEC);
 	free(p);
 	if (fd >= 0 || errno != ENOENT)
 		return fd;
@@ -458,6 +472,8 @@ size_t mstore_commit(struct mstore_box *b, const bool *expunge, const bool *seen
 	bool changed = false;
 
 	*error_r = NULL;
+	if (b->mbox)
+		return mbox_store_commit(b, expunge, seen, error_r);
 	for (size_t i = 0; i < b->n; i++) {
 		struct mstore_msg *m = &b->msgs[i];
 		char *p;
@@ -509,6 +525,75 @@ size_t mstore_commit(struct mstore_box *b, const bool *expunge, const bool *seen
 	return failed;
 }
 
+/* mstore_stream_open - open a message for reading in pieces */
+int mstore_stream_open(struct mstore_box *b, struct mstore_msg *m, struct mstore_stream *s)
+{
+	memset(s, 0, sizeof(*s));
+	if (b->mbox)
+		return mbox_stream_open(b, m, s);
+	s->off = UINT64_MAX;
+	s->left = UINT64_MAX;
+	s->fd = mstore_msg_open(b, m);
+	return s->fd < 0 ? -1 : 0;
+}
+
+/* mstore_stream_read - the next piece of the message */
+ssize_t mstore_stream_read(struct mstore_stream *s, void *dst, size_t n)
+{
+	ssize_t r;
+
+	if (s->fd < 0)
+		return -1;
+	if (s->head_pos < s->head.len) {
+		size_t k = s->head.len - s->head_pos < n ? s->head.len - s->head_pos : n;
+
+		memcpy(dst, s->head.data + s->head_pos, k);
+		s->head_pos += k;
+		return (ssize_t)k;
+	}
+	if (s->left < n)
+		n = (size_t)s->left;
+	if (n == 0)
+		return 0;
+	do
+		r = s->off == UINT64_MAX ? read(s->fd, dst, n) : pread(s->fd, dst, n, (off_t)s->off);
+	while (r < 0 && errno == EINTR);
+	if (r == 0 && s->left != UINT64_MAX) {
+		errno = EIO; /* the file is shorter than the snapshot says */
+		return -1;
+	}
+	if (r > 0 && s->left != UINT64_MAX) {
+		s->left -= (uint64_t)r;
+		s->off += (uint64_t)r;
+	}
+	return r;
+}
+
+/* mstore_stream_close - release a stream */
+void mstore_stream_close(struct mstore_stream *s)
+{
+	if (s->fd >= 0)
+		close(s->fd);
+	s->fd = -1;
+	buf_free(&s->head);
+}
+
+/* mstore_find_uid - binary search of the snapshot */
+long mstore_find_uid(const struct mstore_box *b, uint32_t uid)
+{
+	size_t lo = 0, hi = b->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (b->msgs[mid].uid < uid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < b->n && b->msgs[lo].uid == uid ? (long)lo : -1;
+}
+
 /* mstore_close - free the snapshot */
 void mstore_close(struct mstore_box **bp)
 {
@@ -516,9 +601,12 @@ void mstore_close(struct mstore_box **bp)
 
 	if (b == NULL)
 		return;
+	mbox_store_free(&b->mbox);
 	for (size_t i = 0; i < b->n; i++) {
 		free(b->msgs[i].name);
 		free(b->msgs[i].base);
+		free(b->msgs[i].guid);
+		free(b->msgs[i].pop3_uidl);
 	}
 	free(b->msgs);
 	free(b->path);
