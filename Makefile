@@ -15,7 +15,7 @@ DESTDIR ?=
 CC      ?= cc
 FUZZCC  ?= clang
 PYTHON  ?= /usr/bin/python3
-PKGS    := libcdb libevent_core libcrypto libcrypt libargon2
+PKGS    := libcdb libevent_core libevent_openssl libssl libcrypto libcrypt libargon2
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lcdb)

@@ -16,6 +16,7 @@
 #include "cli/cli.h"
 #include "queue/local.h"
 #include "queue/qmgr.h"
+#include "pop3d/pop3d.h"
 #include "queue/virtual.h"
 #include "smtpd/smtpd.h"
 
@@ -31,6 +32,9 @@ static const struct service_entry services[] = {
 	{ "virtual", virtual_main, "virtual mailbox delivery agent" },
 	{ "local", local_main, "local delivery agent (mydestination)" },
 	{ "auth", auth_main, "authentication service (dovecot.conf passdb/userdb, SASL)" },
+	{ "pop3-login", pop3_login_main, "POP3 before login: TLS, STLS, authentication" },
+	{ "pop3", pop3_disp_main, "POP3 dispatcher: starts the mail session workers (root)" },
+	{ "pop3-worker", pop3_worker_main, "POP3 mail sessions of one uid:gid (started by pop3)" },
 	{ NULL, NULL, NULL },
 };
 

@@ -68,6 +68,14 @@ int log_init(const char *syslog_name, const char *service, int targets, const ch
 	return rc;
 }
 
+void log_use_fd(int fd)
+{
+	if (log_fd >= 0 && log_fd != fd)
+		close(log_fd);
+	log_fd = fd;
+	log_targets = (log_targets & ~(LOG_TO_STDERR | LOG_TO_SYSLOG)) | LOG_TO_FILE;
+}
+
 void log_set_min_level(enum log_level lvl)
 {
 	log_min = lvl;

@@ -34,6 +34,12 @@ enum log_level { LOG_LVL_DEBUG, LOG_LVL_INFO, LOG_LVL_WARN, LOG_LVL_ERR, LOG_LVL
  */
 int log_init(const char *syslog_name, const char *service, int targets, const char *file,
 	     const char **error_r);
+/*
+ * log_use_fd - write file lines to fd (an open append-mode log file) instead
+ * of opening one: a process that cannot open maillog_file itself (a pop3
+ * worker running as the mail user) gets it from its privileged parent
+ */
+void log_use_fd(int fd);
 /* log_set_min_level - lines below this level are dropped (default LOG_LVL_INFO) */
 void log_set_min_level(enum log_level lvl);
 /* log_set_fatal_status - exit status used by fatal() (default 1) */

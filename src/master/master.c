@@ -34,6 +34,7 @@
 #include "lib/buf.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
+#include "libmail/dovecot_conf.h"
 #include "libmail/svclog.h"
 #include "master/master.h"
 #include "master/service.h"
@@ -49,6 +50,8 @@ struct proc {
 	int line;           /* master.cf line, 0 when implicit */
 	int *fds;           /* listening sockets, n_fds of them */
 	size_t n_fds;
+	char *ssl_flags;    /* login services: '1' per implicit-TLS listener ($POSTERN_LISTEN_SSL), or NULL */
+	int key_fd;         /* login services: ssl_key opened as root, the last of fds; -1: none */
 	pid_t pid;          /* 0: not running (waiting for restart) */
 	time_t started;
 	int backoff;
@@ -73,6 +76,7 @@ struct master {
 	int qmgr_fd;       /* public/qmgr, bound by the master before any service starts */
 	int virtual_fd;    /* private/virtual, likewise: no start-up race between services */
 	int local_fd;      /* private/local, likewise */
+	int pop3_fd;       /* private/pop3 (the pop3 dispatcher), likewise */
 	int auth_fd[2];    /* private/auth, private/auth-master: when dovecot.conf exists */
 	uid_t uid;
 	gid_t gid;
@@ -146,6 +150,7 @@ static struct proc *proc_new(struct master *m, const char *command, const struct
 	p->svcname = svc ? xstrdup(svc->name) : NULL;
 	p->line = svc ? svc->line : 0;
 	p->backoff = 1;
+	p->key_fd = -1;
 	p->m = m;
 	m->procs = xreallocarray(m->procs, m->n_procs + 1, sizeof(*m->procs));
 	m->procs[m->n_procs++] = p;
@@ -167,6 +172,9 @@ static void proc_free(struct master *m, struct proc *p)
 	free(p->command);
 	free(p->svcname);
 	free(p->fds);
+	free(p->ssl_flags);
+	if (p->key_fd >= 0)
+		close(p->key_fd);
 	free(p);
 }
 
@@ -213,8 +221,14 @@ static _Noreturn void child_exec(struct master *m, struct proc *p)
 			close(lfd);
 		}
 	}
-	snprintf(num, sizeof(num), "%zu", n);
+	/* the ssl_key descriptor is the last one and not a listener */
+	snprintf(num, sizeof(num), "%zu", p->key_fd >= 0 && n > 0 ? n - 1 : n);
 	setenv(SERVICE_ENV_LISTEN_FDS, num, 1);
+	snprintf(num, sizeof(num), "%d", SERVICE_LISTEN_FD_BASE + (int)n - 1);
+	if (p->key_fd >= 0 && n > 0)
+		setenv(SERVICE_ENV_SSL_KEY_FD, num, 1);
+	else
+		unsetenv(SERVICE_ENV_SSL_KEY_FD);
 	if (p->svcname) {
 		setenv(SERVICE_ENV_NAME, p->svcname, 1);
 		snprintf(num, sizeof(num), "%d", p->line);
@@ -223,8 +237,13 @@ static _Noreturn void child_exec(struct master *m, struct proc *p)
 		unsetenv(SERVICE_ENV_NAME);
 		unsetenv(SERVICE_ENV_LINE);
 	}
-	/* service.h: all but the delivery agents run as mail_owner */
-	if (m->root && strcmp(p->command, "virtual") != 0 && strcmp(p->command, "local") != 0) {
+	if (p->ssl_flags)
+		setenv(SERVICE_ENV_LISTEN_SSL, p->ssl_flags, 1);
+	else
+		unsetenv(SERVICE_ENV_LISTEN_SSL);
+	/* service.h: all but the delivery agents and the pop3 dispatcher run as mail_owner */
+	if (m->root && strcmp(p->command, "virtual") != 0 && strcmp(p->command, "local") != 0 &&
+	    strcmp(p->command, "pop3") != 0) {
 		if (setgroups(1, &m->gid) < 0 || setresgid(m->gid, m->gid, m->gid) < 0 ||
 		    setresuid(m->uid, m->uid, m->uid) < 0 || setuid(0) == 0)
 			_exit(126);
@@ -257,6 +276,155 @@ static void restart_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (!p->m->stopping && !p->retiring && p->pid == 0)
 		proc_start(p->m, p);
+}
+
+/* list_has - is w one of the words of a space- or comma-separated list? */
+static bool list_has(const char *list, const char *w)
+{
+	size_t n = strlen(w);
+
+	for (const char *p = list; *p;) {
+		size_t k;
+
+		p += strspn(p, ", \t");
+		k = strcspn(p, ", \t");
+		if (k == n && strncmp(p, w, n) == 0)
+			return true;
+		p += k;
+	}
+	return false;
+}
+
+/* proc_listen - add the listener host:port to p (ssl: implicit TLS); -1 with err on a bind error */
+static int proc_listen(struct master *m, struct proc *p, const char *host, int port, bool ssl, bool optional,
+		       char *err, size_t errlen)
+{
+	const char *why = NULL;
+	struct listener *l = listener_get(m, host, port, &why);
+	size_t k = p->n_fds;
+
+	if (l == NULL) {
+		/* the default "listen = *, ::" on a host without IPv6 */
+		if (optional && (strcmp(why, strerror(EAFNOSUPPORT)) == 0 || strcmp(why, strerror(EADDRNOTAVAIL)) == 0))
+			return 0;
+		snprintf(err, errlen, "dovecot.conf: %s: cannot listen on %s%s%s:%d: %s", p->command,
+			 strchr(host, ':') ? "[" : "", host, strchr(host, ':') ? "]" : "", port, why);
+		return -1;
+	}
+	p->fds = xreallocarray(p->fds, k + 1, sizeof(*p->fds));
+	p->fds[k] = l->fd;
+	p->n_fds = k + 1;
+	p->ssl_flags = xrealloc(p->ssl_flags, k + 2);
+	p->ssl_flags[k] = ssl ? '1' : '0';
+	p->ssl_flags[k + 1] = '\0';
+	return 0;
+}
+
+/* login_listen - one inet_listener of a login service: every address of its address or of listen */
+static int login_listen(struct master *m, struct proc *p, const struct dconf *dc, const struct dconf_listener *l,
+			int port, bool ssl, char *err, size_t errlen)
+{
+	const char *list = l && l->address ? l->address : dconf_get(dc, DCONF_listen);
+	char *copy = xstrdup(list), *save = NULL;
+	int rc = 0;
+
+	for (char *a = strtok_r(copy, ", \t", &save); a && rc == 0; a = strtok_r(NULL, ", \t", &save)) {
+		size_t n = strlen(a);
+
+		if (n > 2 && a[0] == '[' && a[n - 1] == ']') {
+			a[n - 1] = '\0';
+			a++;
+		}
+		rc = proc_listen(m, p, strcmp(a, "*") == 0 ? "0.0.0.0" : a, port, ssl, !(l && l->address), err, errlen);
+	}
+	free(copy);
+	return rc;
+}
+
+/*
+ * login_key - open ssl_key as root for a login service (it runs as
+ * mail_owner); it goes last in p's descriptors. Not readable here: the login
+ * tries the file itself and says why it cannot.
+ */
+static void login_key(struct proc *p, const struct dconf *dc)
+{
+	const char *key = dconf_get(dc, DCONF_ssl_key);
+
+	if (strcmp(dconf_get(dc, DCONF_ssl), "no") == 0 || key == NULL || *key == '\0')
+		return;
+	p->key_fd = open(*key == '<' ? key + 1 : key, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (p->key_fd < 0)
+		return;
+	p->fds = xreallocarray(p->fds, p->n_fds + 1, sizeof(*p->fds));
+	p->fds[p->n_fds++] = p->key_fd;
+}
+
+/*
+ * pop3_procs - when DIR/dovecot.conf names pop3 in protocols: pop3-login on
+ * the inet listeners of service pop3-login (defaults pop3 110 and pop3s 995
+ * with ssl; 1.x: those protocols lists; port 0: off) and the pop3 dispatcher
+ * on private/pop3, bound once like public/qmgr.
+ */
+static int pop3_procs(struct master *m, struct master_conf *mc, char *err, size_t errlen)
+{
+	struct diag_list dl;
+	bool missing = false;
+	struct dconf *dc;
+	struct proc *p;
+	const struct dconf_service *svc;
+	const char *why = NULL;
+	int rc = 0;
+
+	diag_init(&dl);
+	dc = dconf_load(m->dir, &missing, &dl);
+	diag_free(&dl); /* findings are master_load()'s and `postern check`'s */
+	if (dc == NULL)
+		return 0;
+	if (!service_known("pop3-login") || !list_has(dconf_get(dc, DCONF_protocols), "pop3")) {
+		dconf_free(&dc);
+		return 0;
+	}
+	p = proc_new(m, "pop3-login", NULL);
+	svc = dconf_service_find(dc, "pop3-login");
+	for (const struct dconf_listener *l = svc ? svc->listeners : NULL; l && rc == 0; l = l->next) {
+		int port = l->port, ssl = l->ssl;
+
+		for (size_t i = 0; i < dconf_default_listener_count; i++)
+			if (strcmp(dconf_default_listeners[i].service, "pop3-login") == 0 &&
+			    strcmp(dconf_default_listeners[i].name, l->name) == 0) {
+				port = port < 0 ? (int)dconf_default_listeners[i].port : port;
+				ssl = ssl < 0 ? dconf_default_listeners[i].ssl : ssl;
+			}
+		if (port > 0)
+			rc = login_listen(m, p, dc, l, port, ssl == 1, err, errlen);
+	}
+	for (size_t i = 0; i < dconf_default_listener_count && rc == 0; i++) {
+		const struct dconf_listener_default *d = &dconf_default_listeners[i];
+
+		if (strcmp(d->service, "pop3-login") == 0 && dconf_listener_find(dc, "pop3-login", d->name) == NULL)
+			rc = login_listen(m, p, dc, NULL, (int)d->port, d->ssl, err, errlen);
+	}
+	if (rc == 0 && p->n_fds > 0)
+		login_key(p, dc);
+	dconf_free(&dc);
+	if (rc < 0)
+		return -1;
+	if (p->n_fds == 0) {
+		log_warn("dovecot.conf: protocols has pop3 but pop3-login has no listener");
+		proc_free(m, p);
+		return 0;
+	}
+	if (m->pop3_fd < 0 &&
+	    (m->pop3_fd = master_unix_socket(config_get(mc->cfg, "queue_directory"), SERVICE_POP3_SOCKET, SOCK_STREAM,
+					     0600, m->root, m->uid, m->gid, &why)) < 0) {
+		snprintf(err, errlen, "%s", why);
+		return -1;
+	}
+	p = proc_new(m, "pop3", NULL);
+	p->fds = xmalloc(sizeof(*p->fds));
+	p->fds[0] = m->pop3_fd;
+	p->n_fds = 1;
+	return 0;
 }
 
 /*
@@ -363,7 +531,9 @@ static int conf_procs(struct master *m, struct master_conf *mc, char *err, size_
 		p->fds[0] = *fdp;
 		p->n_fds = 1;
 	}
-	return auth_proc(m, mc, err, errlen);
+	if (auth_proc(m, mc, err, errlen) < 0)
+		return -1;
+	return pop3_procs(m, mc, err, errlen);
 }
 
 /* close_unused - close pooled listeners the current configuration does not use */
@@ -655,6 +825,7 @@ int master_run(const char *dir, struct master_conf *mc, bool foreground)
 	m.exe[n] = '\0';
 	m.root = geteuid() == 0;
 	m.qmgr_fd = m.virtual_fd = m.local_fd = m.auth_fd[0] = m.auth_fd[1] = -1;
+	m.pop3_fd = -1;
 	m.foreground = foreground;
 	if (m.root) {
 		const char *owner = config_get(m.mc.cfg, "mail_owner");

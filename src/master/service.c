@@ -6,9 +6,15 @@
  * logs it and restarts the service with a backoff).
  *
  * Runs in:  smtpd, qmgr, the delivery agents
- * API:      service_int(), service_time(), service_concurrency()  -- see service.h
+ * API:      service_int(), service_time(), service_concurrency(), service_listen_fds()  -- see service.h
  * Tests:    tests/e2e/test_delivery.py, tests/e2e/test_smtpd.py (through the services)
  */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/xalloc.h"
 #include "libmail/config.h"
 #include "lib/log.h"
 #include "master/service.h"
@@ -43,4 +49,32 @@ size_t service_concurrency(struct config *cfg, const char *limit_param)
 	if (n > procs)
 		n = procs;
 	return n < 1 ? 1 : (size_t)n;
+}
+
+/* service_listen_fds - descriptors 3.., non-blocking, and their TLS flags */
+size_t service_listen_fds(bool **ssl_r)
+{
+	const char *n_env = getenv(SERVICE_ENV_LISTEN_FDS), *ssl = getenv(SERVICE_ENV_LISTEN_SSL);
+	char *end;
+	long n = 0;
+
+	if (n_env && *n_env) {
+		errno = 0;
+		n = strtol(n_env, &end, 10);
+		if (errno || *end || n < 0 || n > 64)
+			fatal("bad $%s: \"%s\"", SERVICE_ENV_LISTEN_FDS, n_env);
+	}
+	if (ssl_r)
+		*ssl_r = xcalloc((size_t)n + 1, sizeof(bool));
+	for (long i = 0; i < n; i++) {
+		int fd = SERVICE_LISTEN_FD_BASE + (int)i;
+		int fl = fcntl(fd, F_GETFL);
+
+		if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
+			fatal("listening descriptor %d: %s", fd, strerror(errno));
+		(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+		if (ssl_r && ssl && (size_t)i < strlen(ssl))
+			(*ssl_r)[i] = ssl[i] == '1';
+	}
+	return (size_t)n;
 }

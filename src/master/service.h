@@ -39,6 +39,12 @@
  *                    once; the agent serves each connection in its own worker process.
  *   private/local    the same protocol for the local delivery agent (system users);
  *                    while it does not exist, local recipients are deferred.
+ *   private/pop3     unix stream socket of the pop3 dispatcher (root), mode 0600,
+ *                    owned by mail_owner: pop3-login hands a logged-in client
+ *                    over with one LOGIN line and SCM_RIGHTS (docs/mail-access.md).
+ *                    pop3-login gets its inet listeners on 3.. with
+ *                    $POSTERN_LISTEN_SSL; the dispatcher runs as root and starts
+ *                    one `service pop3-worker` per uid:gid (as that uid:gid).
  *   pid/master.pid   the master's pid, locked (fcntl) while it runs: `postern
  *                    status|stop|reload` read it; a stale file is never trusted.
  *
@@ -51,6 +57,14 @@
 #define SERVICE_ENV_LISTEN_FDS "POSTERN_LISTEN_FDS"
 #define SERVICE_ENV_NAME "POSTERN_SERVICE"
 #define SERVICE_ENV_LINE "POSTERN_SERVICE_LINE"
+/* login services: one flag per listening descriptor, "1" = implicit TLS (pop3s), e.g. "01" */
+#define SERVICE_ENV_LISTEN_SSL "POSTERN_LISTEN_SSL"
+/*
+ * login services: the ssl_key file, opened by the master as root (the login runs
+ * as mail_owner and the key is usually root's, mode 0600), on the descriptor
+ * right after the listeners; unset when the master did not open it
+ */
+#define SERVICE_ENV_SSL_KEY_FD "POSTERN_SSL_KEY_FD"
 
 #define SERVICE_QMGR_SOCKET "public/qmgr"
 #define SERVICE_VIRTUAL_SOCKET "private/virtual"
@@ -58,11 +72,14 @@
 #define SERVICE_AUTH_SOCKET "private/auth"               /* auth client protocol, docs/mail-access.md */
 #define SERVICE_AUTH_MASTER_SOCKET "private/auth-master" /* REQUEST/USER, root only */
 #define SERVICE_PID_FILE "pid/master.pid"
+/* the pop3 dispatcher (root): hand-over from pop3-login, docs/mail-access.md */
+#define SERVICE_POP3_SOCKET "private/pop3"
 
 /* datagrams to the queue manager */
 #define QMGR_MSG_NEW 'I'   /* "I<queue id>": a message was committed to incoming/ */
 #define QMGR_MSG_FLUSH 'F' /* "F": retry every deferred message now */
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -78,5 +95,13 @@ struct config;
 int64_t service_int(struct config *cfg, const char *name);
 int64_t service_time(struct config *cfg, const char *name);
 size_t service_concurrency(struct config *cfg, const char *limit_param);
+
+/*
+ * service_listen_fds - the listening sockets from the master (fds 3..,
+ * $POSTERN_LISTEN_FDS of them, at most 64), made non-blocking and
+ * close-on-exec; *ssl_r (may be NULL) gets a malloc'd array of flags from
+ * $POSTERN_LISTEN_SSL ("01": the second is implicit TLS). Returns the count.
+ */
+size_t service_listen_fds(bool **ssl_r);
 
 #endif

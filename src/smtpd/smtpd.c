@@ -620,30 +620,14 @@ static void setup_server(struct glue *g, struct config *cfg)
 /* setup_listeners - the descriptors 3.. the master passed */
 static void setup_listeners(struct glue *g)
 {
-	const char *n_env = getenv(SERVICE_ENV_LISTEN_FDS);
-	char *end;
-	long n = 0;
-
-	if (n_env && *n_env) {
-		errno = 0;
-		n = strtol(n_env, &end, 10);
-		if (errno || *end || n < 0 || n > 64)
-			fatal("bad $%s: \"%s\"", SERVICE_ENV_LISTEN_FDS, n_env);
-	}
-	if (n == 0)
+	g->n_listen = service_listen_fds(NULL);
+	if (g->n_listen == 0)
 		fatal("no listening sockets ($%s)", SERVICE_ENV_LISTEN_FDS);
-	g->n_listen = (size_t)n;
 	g->listen_ev = xcalloc(g->n_listen, sizeof(*g->listen_ev));
 	g->listen_fd = xcalloc(g->n_listen, sizeof(*g->listen_fd));
 	for (size_t i = 0; i < g->n_listen; i++) {
-		int fd = SERVICE_LISTEN_FD_BASE + (int)i;
-		int fl = fcntl(fd, F_GETFL);
-
-		if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
-			fatal("listening descriptor %d: %s", fd, strerror(errno));
-		(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
-		g->listen_fd[i] = fd;
-		g->listen_ev[i] = event_new(g->base, fd, EV_READ | EV_PERSIST, accept_event, g);
+		g->listen_fd[i] = SERVICE_LISTEN_FD_BASE + (int)i;
+		g->listen_ev[i] = event_new(g->base, g->listen_fd[i], EV_READ | EV_PERSIST, accept_event, g);
 		event_add(g->listen_ev[i], NULL);
 	}
 }

@@ -1,7 +1,7 @@
 """conftest.py - shared fixtures and helpers for Postern's end-to-end tests (pytest, Python stdlib only).
 
 The binary under test is $POSTERN_BIN (make check passes the ASan/UBSan build), else build/postern.
-Helpers: free_port(), wait_for(), and HowtoSystem / the `howto` fixture: the whole system
+Helpers: free_port(), wait_for(), greets(), and HowtoSystem / the `howto` fixture: the whole system
 (`postern start`) on shared/howto's main.cf and tables re-rooted in a temp dir, with accessors for
 the mailboxes (Maildir files, mbox messages), the queue and the log.
 Run: /usr/bin/python3 -m pytest tests/e2e
@@ -74,6 +74,19 @@ def wait_for(pred, timeout=10, interval=0.05):
             return True
         time.sleep(interval)
     return bool(pred())
+
+
+def greets(port, prefix, host="127.0.0.1"):
+    """whether a server on port answers a new connection with a greeting starting with prefix
+    (then QUIT: SMTP and POP3 both know it)"""
+    try:
+        with socket.create_connection((host, port), timeout=5) as s:
+            s.settimeout(5)
+            ok = s.recv(512).startswith(prefix)
+            s.sendall(b"QUIT\r\n")
+            return ok
+    except OSError:
+        return False
 
 
 ROOT_RUN = os.geteuid() == 0
@@ -165,14 +178,7 @@ class HowtoSystem:
         return self
 
     def _greets(self):
-        try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=5) as s:
-                s.settimeout(5)
-                ok = s.recv(512).startswith(b"220 ")
-                s.sendall(b"QUIT\r\n")
-                return ok
-        except OSError:
-            return False
+        return greets(self.port, b"220 ")
 
     def stop(self):
         if self.running:

@@ -115,6 +115,9 @@ def write_dovecot(system, conf="dovecot-2x.conf", mechs="plain login cram-md5 di
     text = text.replace("/etc/postfix", str(system.etc)).replace("/var/spool/mail", str(system.spool))
     if mechs is not None:
         text = text.replace("mechanisms = plain login cram-md5", "mechanisms = " + mechs)
+    # these tests need no POP3 server: keep the master from binding the real ports 110 and 995
+    text += "\nservice pop3-login {\n  inet_listener pop3 {\n    port = 0\n  }\n" \
+            "  inet_listener pop3s {\n    port = 0\n  }\n}\n"
     (system.etc / "dovecot.conf").write_text(text + extra)
     (system.etc / "passwd").write_text(passwd if passwd is not None else (HOWTO / "passwd").read_text())
 

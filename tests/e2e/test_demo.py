@@ -24,7 +24,8 @@ def demo():
     base = pathlib.Path(tempfile.mkdtemp(prefix="postern-demo-test-", dir="/var/tmp"))
     os.chmod(base, 0o755)
     port = free_port()
-    env = dict(os.environ, DEMO_DIR=str(base / "demo"), DEMO_SMTP_PORT=str(port))
+    env = dict(os.environ, DEMO_DIR=str(base / "demo"), DEMO_SMTP_PORT=str(port),
+               DEMO_POP3_PORT=str(free_port()), DEMO_POP3S_PORT=str(free_port()))
     env.pop("POSTERN_CONFIG", None)
     procs = []
 
@@ -86,6 +87,10 @@ def test_demo_delivers_mail(demo):
     assert len(files) == 1 and b"hello demo" in files[0].read_bytes(), log
     # never delivered as root
     assert files[0].stat().st_uid != 0
+    # the agent logs right after the file is in place: wait for the line, do not race it
+    end = time.time() + 20
+    while time.time() < end and "status=sent (delivered to maildir)" not in (d / "log" / "postern.log").read_text():
+        time.sleep(0.1)
     assert "status=sent (delivered to maildir)" in (d / "log" / "postern.log").read_text()
     rc, out, err = stop()
     assert rc == 0, err
@@ -100,3 +105,44 @@ def test_demo_is_idempotent(demo):
     rc, out, err = stop()
     assert rc == 0, err
     assert (d / "etc" / "main.cf").read_text() == main_cf
+
+
+def test_demo_pop3_and_pop3s(demo):
+    """the demo's POP3 (plaintext on loopback, STLS) and POP3S listeners serve demo@example.test"""
+    import poplib
+    import re
+    import ssl
+    d, port, start, stop = demo
+    start()
+    conf = (d / "etc" / "dovecot.conf").read_text()
+    ports = [int(p) for p in re.findall(r"port = (\d+)", conf)]
+    pop3, pop3s = ports[2], ports[3]  # imap, imaps, pop3, pop3s, as the demo writes them
+    s = smtplib.SMTP("127.0.0.1", port, timeout=30)
+    s.sendmail("you@example.net", ["demo@example.test"], "Subject: hi\r\n\r\nhello pop3\r\n")
+    s.quit()
+    new = d / "mail" / "example.test" / "demo" / "new"
+    end = time.time() + 20
+    while time.time() < end and not (new.is_dir() and any(new.iterdir())):
+        time.sleep(0.1)
+    ctx = ssl.create_default_context(cafile=str(d / "etc" / "cert.pem"))
+    end = time.time() + 20
+    while True:
+        try:
+            p = poplib.POP3("127.0.0.1", pop3, timeout=30)
+            break
+        except OSError:
+            assert time.time() < end
+            time.sleep(0.1)
+    p.stls(ctx)
+    p.user("demo@example.test")
+    assert p.pass_("demo").startswith(b"+OK Logged in.")
+    assert b"hello pop3" in p.retr(1)[1]
+    p.quit()
+    p = poplib.POP3_SSL("127.0.0.1", pop3s, context=ctx, timeout=30)
+    p.user("demo@example.test")
+    p.pass_("demo")
+    assert p.stat()[0] == 1
+    p.quit()
+    rc, out, err = stop()
+    assert rc == 0, err
+    assert f"pop3://127.0.0.1:{pop3}/1" in out
