@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "lib/log.h"
+#include "lib/strutil.h"
 #include "lib/xalloc.h"
 #include "libmail/config.h"
 #include "libmail/dovecot_conf.h"
@@ -53,8 +54,8 @@ void access_setup(const char *config_dir, const char *ident, struct access_env *
 	diag_free(&dl);
 	if (service_log_init(env->cfg, ident, 0, &err) < 0 && getenv(ACCESS_ENV_LOG_FD) == NULL)
 		log_warn("maillog_file: %s", err);
-	if (getenv(ACCESS_ENV_LOG_FD))
-		log_use_fd(atoi(getenv(ACCESS_ENV_LOG_FD)));
+	if (access_env_fd(ACCESS_ENV_LOG_FD) >= 0)
+		log_use_fd(access_env_fd(ACCESS_ENV_LOG_FD));
 	diag_init(&dl);
 	env->dc = dconf_load(config_dir, &missing, &dl);
 	if (env->dc == NULL && !missing) {
@@ -196,4 +197,14 @@ bool access_loopback(const char *ip)
 		return memcmp(a6.s6_addr, v4mapped, 12) == 0 && a6.s6_addr[12] == 127;
 	}
 	return false;
+}
+
+int access_env_fd(const char *name)
+{
+	const char *v = getenv(name);
+	uint64_t n;
+
+	if (v == NULL || parse_u64(v, strlen(v), &n) != 0 || n > 65535)
+		return -1;
+	return (int)n;
 }

@@ -56,5 +56,7 @@ int access_split(char *line, char **fields, int max);
 
 /* access_loopback - is the numeric address a loopback one (127.0.0.0/8, ::1, ::ffff:127.x)? */
 bool access_loopback(const char *ip);
+/* access_env_fd - the descriptor number in environment variable name, or -1 when unset or not a number */
+int access_env_fd(const char *name);
 
 #endif

@@ -41,6 +41,7 @@
 #include "auth/auth_client.h"
 #include "lib/encode.h"
 #include "lib/log.h"
+#include "lib/strutil.h"
 #include "lib/xalloc.h"
 #include "libmail/dovecot_conf.h"
 #include "login/access.h"
@@ -668,8 +669,13 @@ static size_t client_limit(void)
 
 	free(svc);
 	for (const struct dconf_kv *kv = s ? s->settings : NULL; kv; kv = kv->next)
-		if (strcmp(kv->name, "client_limit") == 0 && atol(kv->value) > 0)
-			n = (size_t)atol(kv->value);
+	{
+		uint64_t v;
+
+		if (strcmp(kv->name, "client_limit") == 0 && parse_u64(kv->value, strlen(kv->value), &v) == 0 &&
+		    v > 0 && v <= 1000000)
+			n = (size_t)v;
+	}
 	return n;
 }
 
@@ -689,11 +695,7 @@ int login_main(struct cli *cli, const struct login_proto *proto)
 		fatal("no listening sockets ($%s)", SERVICE_ENV_LISTEN_FDS);
 	for (size_t i = 0; i < L.n_listen; i++)
 		any_tls |= L.lssl[i];
-	{
-		const char *kfd = getenv(SERVICE_ENV_SSL_KEY_FD);
-
-		L.ssl_ctx = login_tls_ctx(L.env.dc, kfd && *kfd ? atoi(kfd) : -1);
-	}
+	L.ssl_ctx = login_tls_ctx(L.env.dc, access_env_fd(SERVICE_ENV_SSL_KEY_FD));
 	if (any_tls && L.ssl_ctx == NULL)
 		log_warn("an ssl listener is configured but TLS is not: its clients are refused");
 	L.client_limit = client_limit();
